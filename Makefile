@@ -1,0 +1,88 @@
+# Top-level build. `make` builds criu/criu; `make demo` and `make test`
+# first install what is missing (scripts/install-deps.sh).
+
+CC		?= gcc
+OPT		?= -O2
+CFLAGS		+= $(OPT) -g -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+		   -Wno-sign-compare -Wno-missing-field-initializers -fno-strict-aliasing
+CPPFLAGS	+= -Icriu/include -Icompel/include -Iimages/gen -Icriu/pie/gen -Iinclude
+LDLIBS		+= -lprotobuf-c -lcap
+PROTOC		?= protoc-c
+PREFIX		?= /usr/local
+
+PROTOS		:= $(wildcard images/*.proto)
+PB_SRCS		:= $(patsubst images/%.proto,images/gen/%.pb-c.c,$(PROTOS))
+PB_HDRS		:= $(PB_SRCS:.c=.h)
+CRIU_SRCS	:= $(wildcard criu/*.c) $(wildcard compel/lib/*.c)
+CRIU_OBJS	:= $(CRIU_SRCS:.c=.o) $(PB_SRCS:.c=.o)
+
+# Freestanding, position-independent blobs run inside other processes.
+PIE_CFLAGS	:= -O2 -g -D_GNU_SOURCE -fpie -ffreestanding -nostdlib -fno-builtin \
+		   -fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables \
+		   -fvisibility=hidden -fno-jump-tables -mno-red-zone -fcf-protection=none \
+		   -Wall -Wno-unused-parameter -Icriu/include -Icriu/pie -Icompel/include
+PIE_LDFLAGS	:= -pie --no-dynamic-linker -z noexecstack -z norelro -Bsymbolic \
+		   --hash-style=gnu -T criu/pie/pie.lds
+BLOBS		:= parasite restorer
+BLOB_HDRS	:= $(patsubst %,criu/pie/gen/%-blob.h,$(BLOBS))
+
+all: criu/criu
+
+images/gen/%.pb-c.c images/gen/%.pb-c.h: images/%.proto
+	@mkdir -p images/gen
+	$(PROTOC) --proto_path=images --c_out=images/gen $<
+
+compel/compel-blob: compel/blob/compel-blob.c
+	$(CC) -O2 -g -Wall -Icompel/include -o $@ $<
+
+criu/pie/%.pie.o: criu/pie/%.c $(wildcard criu/pie/*.h) $(wildcard criu/include/*-args.h)
+	$(CC) $(PIE_CFLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+criu/pie/gen/%.elf: $$(patsubst %.c,%.pie.o,$$(wildcard criu/pie/$$*.c criu/pie/$$*-*.c)) criu/pie/pie-lib.pie.o criu/pie/pie.lds
+	@mkdir -p criu/pie/gen
+	$(LD) $(PIE_LDFLAGS) -o $@ $(filter %.o,$^)
+
+criu/pie/gen/%-blob.h: criu/pie/gen/%.elf compel/compel-blob
+	compel/compel-blob $< $@ $*
+
+$(CRIU_OBJS): | $(PB_HDRS) $(BLOB_HDRS)
+
+%.o: %.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+criu/criu: $(CRIU_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(CRIU_OBJS:.o=.d)
+
+deps:
+	scripts/install-deps.sh
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+test: deps
+	$(MAKE) all
+	$(MAKE) -C test all
+	python3 test/zdtm.py run --all
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) -C test all
+	python3 test/bench.py
+
+install: all
+	install -D -m 755 criu/criu $(DESTDIR)$(PREFIX)/sbin/criu
+
+clean:
+	rm -f criu/criu compel/compel-blob $(CRIU_OBJS) $(CRIU_OBJS:.o=.d) criu/pie/*.o
+	rm -rf images/gen criu/pie/gen
+	-$(MAKE) -C test clean
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+.PHONY: all deps demo test bench install clean format
+.SECONDARY:

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CR_OPTIONS_H
+#define CR_OPTIONS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum cr_command {
+	CMD_NONE,
+	CMD_DUMP,
+	CMD_PRE_DUMP,
+	CMD_RESTORE,
+	CMD_CHECK,
+	CMD_SHOW,
+	CMD_PAGE_SERVER,
+	CMD_SERVICE,
+	CMD_SWRK,
+	CMD_DEDUP,
+	CMD_LAZY_PAGES,
+	CMD_CPUINFO,
+	CMD_EXEC,
+};
+
+/*
+ * Every option of a run, filled by the command line (and later by an RPC
+ * request). Nothing else keeps run-wide settings.
+ */
+struct cr_options {
+	enum cr_command command;
+	char *command_arg; /* e.g. the fd of `swrk FD`, the file of `show` */
+	char *images_dir;
+	char *work_dir;
+	char *log_file;
+	int log_level;
+	bool log_pid;
+	char *pidfile;
+	pid_t tree_pid;
+	bool leave_running;
+	bool leave_stopped;
+	bool shell_job;
+	bool restore_detached;
+	bool restore_sibling;
+	char *root;
+	unsigned int timeout; /* seconds to wait for the tree to freeze */
+	bool no_default_config;
+	bool display_stats;
+	char **features; /* criu check --feature NAME (repeatable) */
+	int nr_features;
+	bool check_all;
+	/* Options we know but cannot honour yet: first one seen, for the message. */
+	const char *unsupported;
+};
+
+int parse_options(int argc, char **argv, struct cr_options *opts);
+void options_init(struct cr_options *opts);
+void usage(void);
+
+#endif

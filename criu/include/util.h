@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CR_UTIL_H
+#define CR_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define PAGE_SIZE 4096UL
+#define PAGE_SHIFT 12
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((typeof(x))(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((typeof(x))(a)-1))
+#define min(a, b) ((a) < (b) ? (a) : (b))
+#define max(a, b) ((a) > (b) ? (a) : (b))
+
+/* Highest user address on x86_64 with 4-level paging. */
+#define TASK_SIZE_MAX 0x7ffffffff000ULL
+
+#define CRIU_VERSION "4.2"
+#define CRIU_VERSION_MAJOR 4
+#define CRIU_VERSION_MINOR 2
+#define CRIU_VERSION_SUBLEVEL 0
+
+#define xfree(p) free(p)
+void *xmalloc(size_t size);
+void *xzalloc(size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+
+/* Read a whole small file (procfs) into a malloc'ed NUL-terminated buffer. */
+char *read_file_at(int dirfd, const char *path, size_t *len);
+int write_all(int fd, const void *buf, size_t len);
+int read_all(int fd, void *buf, size_t len);
+int move_fd_above(int fd, int min_fd);
+int close_safe(int *fd);
+uint64_t now_ns(int clock);
+
+#endif

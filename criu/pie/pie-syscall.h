@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PIE_SYSCALL_H
+#define PIE_SYSCALL_H
+
+/*
+ * Raw system calls for freestanding code (parasite and restorer). They
+ * return the kernel's value: negative errno on failure.
+ */
+#include <asm/unistd.h>
+
+static inline long pie_syscall0(long nr)
+{
+	long ret;
+
+	asm volatile("syscall" : "=a"(ret) : "a"(nr) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline long pie_syscall1(long nr, long a1)
+{
+	long ret;
+
+	asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a1) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline long pie_syscall2(long nr, long a1, long a2)
+{
+	long ret;
+
+	asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a1), "S"(a2) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline long pie_syscall3(long nr, long a1, long a2, long a3)
+{
+	long ret;
+
+	asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a1), "S"(a2), "d"(a3) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline long pie_syscall4(long nr, long a1, long a2, long a3, long a4)
+{
+	register long r10 asm("r10") = a4;
+	long ret;
+
+	asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline long pie_syscall5(long nr, long a1, long a2, long a3, long a4, long a5)
+{
+	register long r10 asm("r10") = a4;
+	register long r8 asm("r8") = a5;
+	long ret;
+
+	asm volatile("syscall"
+		     : "=a"(ret)
+		     : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline long pie_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	register long r10 asm("r10") = a4;
+	register long r8 asm("r8") = a5;
+	register long r9 asm("r9") = a6;
+	long ret;
+
+	asm volatile("syscall"
+		     : "=a"(ret)
+		     : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
+#define sys_read(fd, buf, n) pie_syscall3(__NR_read, (long)(fd), (long)(buf), (long)(n))
+#define sys_write(fd, buf, n) pie_syscall3(__NR_write, (long)(fd), (long)(buf), (long)(n))
+#define sys_close(fd) pie_syscall1(__NR_close, (long)(fd))
+#define sys_mmap(a, l, p, f, fd, o) pie_syscall6(__NR_mmap, (long)(a), (long)(l), (long)(p), (long)(f), (long)(fd), (long)(o))
+#define sys_munmap(a, l) pie_syscall2(__NR_munmap, (long)(a), (long)(l))
+#define sys_mprotect(a, l, p) pie_syscall3(__NR_mprotect, (long)(a), (long)(l), (long)(p))
+#define sys_mremap(o, ol, nl, f, na) pie_syscall5(__NR_mremap, (long)(o), (long)(ol), (long)(nl), (long)(f), (long)(na))
+#define sys_madvise(a, l, adv) pie_syscall3(__NR_madvise, (long)(a), (long)(l), (long)(adv))
+#define sys_preadv(fd, iov, n, off) pie_syscall4(__NR_preadv, (long)(fd), (long)(iov), (long)(n), (long)(off))
+#define sys_pread64(fd, buf, n, off) pie_syscall4(__NR_pread64, (long)(fd), (long)(buf), (long)(n), (long)(off))
+#define sys_vmsplice(fd, iov, n, f) pie_syscall4(__NR_vmsplice, (long)(fd), (long)(iov), (long)(n), (long)(f))
+#define sys_rt_sigaction(s, a, o, sz) pie_syscall4(__NR_rt_sigaction, (long)(s), (long)(a), (long)(o), (long)(sz))
+#define sys_rt_sigprocmask(h, s, o, sz) pie_syscall4(__NR_rt_sigprocmask, (long)(h), (long)(s), (long)(o), (long)(sz))
+#define sys_socket(d, t, p) pie_syscall3(__NR_socket, (long)(d), (long)(t), (long)(p))
+#define sys_connect(fd, a, l) pie_syscall3(__NR_connect, (long)(fd), (long)(a), (long)(l))
+#define sys_sendmsg(fd, m, f) pie_syscall3(__NR_sendmsg, (long)(fd), (long)(m), (long)(f))
+#define sys_recvmsg(fd, m, f) pie_syscall3(__NR_recvmsg, (long)(fd), (long)(m), (long)(f))
+#define sys_brk(a) pie_syscall1(__NR_brk, (long)(a))
+#define sys_umask(m) pie_syscall1(__NR_umask, (long)(m))
+#define sys_prctl(o, a2, a3, a4, a5) pie_syscall5(__NR_prctl, (long)(o), (long)(a2), (long)(a3), (long)(a4), (long)(a5))
+#define sys_arch_prctl(c, a) pie_syscall2(__NR_arch_prctl, (long)(c), (long)(a))
+#define sys_personality(p) pie_syscall1(__NR_personality, (long)(p))
+#define sys_getpid() pie_syscall0(__NR_getpid)
+#define sys_gettid() pie_syscall0(__NR_gettid)
+#define sys_exit(c) pie_syscall1(__NR_exit, (long)(c))
+#define sys_exit_group(c) pie_syscall1(__NR_exit_group, (long)(c))
+#define sys_nanosleep(req, rem) pie_syscall2(__NR_nanosleep, (long)(req), (long)(rem))
+#define sys_kill(p, s) pie_syscall2(__NR_kill, (long)(p), (long)(s))
+#define sys_sched_yield() pie_syscall0(__NR_sched_yield)
+#define sys_fcntl(fd, c, a) pie_syscall3(__NR_fcntl, (long)(fd), (long)(c), (long)(a))
+#define sys_open(p, f, m) pie_syscall3(__NR_open, (long)(p), (long)(f), (long)(m))
+#define sys_lseek(fd, o, w) pie_syscall3(__NR_lseek, (long)(fd), (long)(o), (long)(w))
+#define sys_sigaltstack(n, o) pie_syscall2(__NR_sigaltstack, (long)(n), (long)(o))
+#define sys_set_tid_address(p) pie_syscall1(__NR_set_tid_address, (long)(p))
+
+#endif

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <time.h>
+
+#include "util.h"
+#include "log.h"
+
+void *xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (!p)
+		pr_err("out of memory allocating %zu bytes\n", size);
+	return p;
+}
+
+void *xzalloc(size_t size)
+{
+	void *p = calloc(1, size ? size : 1);
+
+	if (!p)
+		pr_err("out of memory allocating %zu bytes\n", size);
+	return p;
+}
+
+void *xrealloc(void *old, size_t size)
+{
+	void *p = realloc(old, size ? size : 1);
+
+	if (!p)
+		pr_err("out of memory reallocating %zu bytes\n", size);
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		pr_err("out of memory\n");
+	return p;
+}
+
+char *read_file_at(int dirfd, const char *path, size_t *lenp)
+{
+	size_t size = 4096, len = 0;
+	char *buf = NULL, *nbuf;
+	ssize_t ret;
+	int fd;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		nbuf = realloc(buf, size + 1);
+		if (!nbuf)
+			goto err;
+		buf = nbuf;
+		ret = read(fd, buf + len, size - len);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			goto err;
+		}
+		if (ret == 0)
+			break;
+		len += ret;
+		if (len == size)
+			size *= 2;
+	}
+	close(fd);
+	buf[len] = 0;
+	if (lenp)
+		*lenp = len;
+	return buf;
+err:
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t ret;
+
+	while (len) {
+		ret = write(fd, p, len);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (ret == 0)
+			return -EIO;
+		p += ret;
+		len -= ret;
+	}
+	return 0;
+}
+
+int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t done = 0;
+	ssize_t ret;
+
+	while (done < len) {
+		ret = read(fd, p + done, len - done);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (ret == 0)
+			break;
+		done += ret;
+	}
+	return done;
+}
+
+int move_fd_above(int fd, int min_fd)
+{
+	int nfd;
+
+	if (fd >= min_fd)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+	if (nfd < 0) {
+		pr_perror("can't move fd %d above %d", fd, min_fd);
+		return -errno;
+	}
+	close(fd);
+	return nfd;
+}
+
+int close_safe(int *fd)
+{
+	int ret = 0;
+
+	if (*fd >= 0) {
+		ret = close(*fd);
+		*fd = -1;
+	}
+	return ret;
+}
+
+uint64_t now_ns(int clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}

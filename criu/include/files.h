@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CR_FILES_H
+#define CR_FILES_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "options.h"
+#include "files.pb-c.h"
+
+struct file_desc_table;
+
+/*
+ * Per fd type operations (one file per kind: files-reg.c, tty.c, ...).
+ * dump fills a FileEntry for an fd of a stopped task; open returns a new
+ * fd for the described file on restore.
+ */
+struct fd_ops {
+	FdType type;
+	const char *name;
+	int (*dump)(pid_t pid, int fd, const char *link, FileEntry *fe, const struct cr_options *opts);
+	int (*open)(const FileEntry *fe, const struct cr_options *opts);
+	void (*free)(FileEntry *fe);
+};
+
+const struct fd_ops *fd_ops_by_type(FdType type);
+
+/* Dump side: collect every fd of pid into the shared table and fdinfo image. */
+struct file_desc_table *fdt_create(void);
+int files_dump_task(struct file_desc_table *fdt, pid_t pid, int imgdir_fd, const struct cr_options *opts);
+int files_write_image(struct file_desc_table *fdt, int imgdir_fd);
+void fdt_destroy(struct file_desc_table *fdt);
+
+/* Restore side. */
+struct task_files {
+	FileEntry **files; /* all descriptions of files.img */
+	size_t nr_files;
+	FdinfoEntry **fds; /* fds of this task, sorted by number */
+	size_t nr_fds;
+	int max_fd;
+};
+
+/* Read and validate files.img and fdinfo-PID.img; no side effects. */
+int files_read_task(int imgdir_fd, pid_t pid, struct task_files *tf);
+const FileEntry *files_find(const struct task_files *tf, uint32_t id);
+/*
+ * Install every fd at its number. The caller has moved its own fds above
+ * tf->max_fd and closed everything else.
+ */
+int files_install(const struct task_files *tf, const struct cr_options *opts);
+void files_free(struct task_files *tf);
+
+/* Open a regular file described by a reg_file_entry (used for mappings and exe too). */
+int reg_file_open(const RegFileEntry *rfe, int extra_flags);
+
+/* cwd and root */
+int fs_dump_task(pid_t pid, int imgdir_fd);
+struct fs_state {
+	int cwd_fd;
+	char *root;
+};
+int fs_prepare_restore(int imgdir_fd, pid_t pid, struct fs_state *fs);
+/* chroot then fchdir; call last, after everything is opened. */
+int fs_apply(struct fs_state *fs);
+
+#endif

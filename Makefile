@@ -19,7 +19,7 @@ CRIU_OBJS	:= $(CRIU_SRCS:.c=.o) $(PB_SRCS:.c=.o)
 # Freestanding, position-independent blobs run inside other processes.
 PIE_CFLAGS	:= -O2 -g -D_GNU_SOURCE -fpie -ffreestanding -nostdlib -fno-builtin \
 		   -fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables \
-		   -fvisibility=hidden -fno-jump-tables -mno-red-zone -fcf-protection=none \
+		   -fvisibility=hidden -fno-jump-tables -mno-red-zone -mgeneral-regs-only -fcf-protection=none \
 		   -Wall -Wno-unused-parameter -Icriu/include -Icriu/pie -Icompel/include
 PIE_LDFLAGS	:= -pie --no-dynamic-linker -z noexecstack -z norelro -Bsymbolic \
 		   --hash-style=gnu -T criu/pie/pie.lds
@@ -39,9 +39,9 @@ criu/pie/%.pie.o: criu/pie/%.c $(wildcard criu/pie/*.h) $(wildcard criu/include/
 	$(CC) $(PIE_CFLAGS) -c -o $@ $<
 
 .SECONDEXPANSION:
-criu/pie/gen/%.elf: $$(patsubst %.c,%.pie.o,$$(wildcard criu/pie/$$*.c criu/pie/$$*-*.c)) criu/pie/pie-lib.pie.o criu/pie/pie.lds
+criu/pie/gen/%.elf: $$(addsuffix .pie.o,$$(basename $$(wildcard criu/pie/$$*.c criu/pie/$$*-*.c))) criu/pie/pie-lib.pie.o criu/pie/pie.lds
 	@mkdir -p criu/pie/gen
-	$(LD) $(PIE_LDFLAGS) -o $@ $(filter %.o,$^)
+	$(LD) $(PIE_LDFLAGS) --no-warn-rwx-segments -o $@ $(filter %.o,$^)
 
 criu/pie/gen/%-blob.h: criu/pie/gen/%.elf compel/compel-blob
 	compel/compel-blob $< $@ $*

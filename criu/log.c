@@ -63,6 +63,13 @@ void log_close(void)
 	log_fd = 2;
 }
 
+static void log_write(int fd, const char *buf, size_t len)
+{
+	ssize_t ret = write(fd, buf, len);
+
+	(void)ret;
+}
+
 void print_on_level(int level, const char *fmt, ...)
 {
 	char buf[4096];
@@ -92,16 +99,15 @@ void print_on_level(int level, const char *fmt, ...)
 	if (len >= (int)sizeof(buf))
 		len = sizeof(buf) - 1;
 
+	/* nowhere to report a failed log write: ignore it */
 	if (level == LOG_MSG) {
-		if (write(1, buf, len) < 0)
-			;
-		if (log_fd > 2 && write(log_fd, buf, len) < 0)
-			;
+		log_write(1, buf, len);
+		if (log_fd > 2)
+			log_write(log_fd, buf, len);
 	} else {
-		if (write(log_fd, buf, len) < 0)
-			;
-		if (level == LOG_ERROR && log_fd > 2 && write(2, buf + off, len - off) < 0)
-			;
+		log_write(log_fd, buf, len);
+		if (level == LOG_ERROR && log_fd > 2)
+			log_write(2, buf + off, len - off);
 	}
 	errno = saved_errno;
 }

@@ -27,6 +27,8 @@ const struct fd_ops *fd_ops_by_type(FdType type);
 /* Dump side: collect every fd of pid into the shared table and fdinfo image. */
 struct file_desc_table *fdt_create(void);
 int files_dump_task(struct file_desc_table *fdt, pid_t pid, int imgdir_fd, const struct cr_options *opts);
+/* A description that only names a path (file mappings, the executable). */
+int fdt_add_path(struct file_desc_table *fdt, const char *path, uint32_t flags, uint32_t *id);
 int files_write_image(struct file_desc_table *fdt, int imgdir_fd);
 void fdt_destroy(struct file_desc_table *fdt);
 

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COMPEL_INFECT_H
+#define COMPEL_INFECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "compel/blob.h"
+#include "compel/rpc.h"
+#include "sigframe.h"
+
+#define COMPEL_XSAVE_MAX (16 << 10)
+
+/*
+ * Shared with the guard process (see guard.c), which cleans up after a
+ * dumper that died with a parasite inside the target.
+ */
+struct compel_journal {
+	volatile int state; /* COMPEL_J_* */
+	pid_t pid;
+	uint64_t remote;
+	uint64_t size;
+	uint64_t syscall_ip;
+	/* dumper side only */
+	int guard_fd;
+	pid_t guard_pid;
+};
+
+enum {
+	COMPEL_J_IDLE,
+	COMPEL_J_MAPPED, /* parasite area exists in the target */
+	COMPEL_J_DONE, /* dumper finished: nothing to clean */
+};
+
+struct infect_ctx {
+	pid_t pid;
+	struct x86_user_regs regs; /* as the task was stopped */
+	uint64_t sigmask; /* as the task was stopped */
+	uint8_t *xsave;
+	uint32_t xsave_size;
+	uint64_t syscall_ip; /* a syscall instruction inside the target */
+	bool sigmask_blocked;
+
+	/* the parasite */
+	int memfd;
+	uint8_t *local;
+	uint64_t remote;
+	size_t size;
+	size_t args_off, frame_off, stack_top;
+	int listen_sock, sock;
+	bool running;
+	struct compel_journal *journal;
+};
+
+/* Registers of a task stopped after a syscall the kernel would restart. */
+void compel_regs_restart_fixup(struct x86_user_regs *regs, bool keep_restart_block);
+
+/*
+ * Save regs, XSAVE state and signal mask of a seized, stopped task, find a
+ * syscall instruction in it, and block its signals.
+ */
+int compel_prepare(struct infect_ctx *ctx, pid_t pid, struct compel_journal *journal);
+int compel_syscall(struct infect_ctx *ctx, long *ret, long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+/* Map the blob plus args_size bytes of arguments and a stack, then start it. */
+int compel_infect(struct infect_ctx *ctx, const struct compel_blob *blob, uint64_t entry, size_t args_size);
+static inline void *compel_args(struct infect_ctx *ctx)
+{
+	return ctx->local + ctx->args_off + COMPEL_ARGS_OFFSET;
+}
+static inline uint64_t compel_args_remote(struct infect_ctx *ctx)
+{
+	return ctx->remote + ctx->args_off + COMPEL_ARGS_OFFSET;
+}
+/* Send a command (and optionally an fd) and wait for its reply. */
+int compel_rpc_send(struct infect_ctx *ctx, uint32_t cmd, uint64_t arg, int fd);
+int compel_rpc_recv(struct infect_ctx *ctx, int32_t *ret);
+int compel_rpc_call(struct infect_ctx *ctx, uint32_t cmd, uint64_t arg, int fd, int32_t *ret);
+/*
+ * Stop the parasite, unmap it, put back registers, XSAVE state and signal
+ * mask. The task stays stopped under ptrace. Safe to call at any stage.
+ */
+int compel_cure(struct infect_ctx *ctx);
+void compel_release(struct infect_ctx *ctx);
+
+/* Wait for a ptrace stop of pid; returns the raw status or negative errno. */
+int compel_wait_stop(pid_t pid, int *status);
+
+/* Guard process: start before seizing; finish once the target is clean. */
+struct compel_journal *compel_guard_start(void);
+void compel_guard_finish(struct compel_journal *j);
+
+#endif

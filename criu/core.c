@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The core of a task: registers, FPU/vector state, signal dispositions. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compel/infect.h"
+#include "core.h"
+#include "image.h"
+#include "log.h"
+#include "proc-parse.h"
+#include "util.h"
+
+static void regs_to_entry(const struct x86_user_regs *r, UserRegsX86Entry *e)
+{
+	e->r15 = r->r15;
+	e->r14 = r->r14;
+	e->r13 = r->r13;
+	e->r12 = r->r12;
+	e->bp = r->bp;
+	e->bx = r->bx;
+	e->r11 = r->r11;
+	e->r10 = r->r10;
+	e->r9 = r->r9;
+	e->r8 = r->r8;
+	e->ax = r->ax;
+	e->cx = r->cx;
+	e->dx = r->dx;
+	e->si = r->si;
+	e->di = r->di;
+	e->orig_ax = r->orig_ax;
+	e->ip = r->ip;
+	e->cs = r->cs;
+	e->flags = r->flags;
+	e->sp = r->sp;
+	e->ss = r->ss;
+	e->fs_base = r->fs_base;
+	e->gs_base = r->gs_base;
+	e->ds = r->ds;
+	e->es = r->es;
+	e->fs = r->fs;
+	e->gs = r->gs;
+}
+
+static int read_personality(pid_t pid, uint32_t *pers)
+{
+	char path[64], *buf;
+
+	snprintf(path, sizeof(path), "/proc/%d/personality", pid);
+	buf = read_file_at(AT_FDCWD, path, NULL);
+	if (!buf) {
+		pr_perror("can't read %s", path);
+		return -errno;
+	}
+	*pers = strtoul(buf, NULL, 16);
+	free(buf);
+	return 0;
+}
+
+int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
+		   const struct proc_stat *st)
+{
+	TaskCoreEntry core = TASK_CORE_ENTRY__INIT;
+	ThreadCoreEntry thread = THREAD_CORE_ENTRY__INIT;
+	UserRegsX86Entry regs = USER_REGS_X86_ENTRY__INIT;
+	SigactionEntry sa[PARASITE_NSIG], *sap[PARASITE_NSIG];
+	struct x86_user_regs r = ic->regs;
+	int i, ret;
+
+	/* A new process has no restart block: an interrupted call returns EINTR. */
+	compel_regs_restart_fixup(&r, false);
+	regs_to_entry(&r, &regs);
+	thread.tid = pid;
+	thread.gpregs = &regs;
+	thread.xsave.data = ic->xsave;
+	thread.xsave.len = ic->xsave_size;
+	thread.blocked = ic->sigmask;
+	thread.comm = (char *)st->comm;
+
+	for (i = 0; i < PARASITE_NSIG; i++) {
+		sigaction_entry__init(&sa[i]);
+		sa[i].handler = misc->sa[i].handler;
+		sa[i].flags = misc->sa[i].flags;
+		sa[i].restorer = misc->sa[i].restorer;
+		sa[i].mask = misc->sa[i].mask;
+		sap[i] = &sa[i];
+	}
+	core.comm = (char *)st->comm;
+	ret = read_personality(pid, &core.personality);
+	if (ret)
+		return ret;
+	core.umask = misc->umask;
+	core.n_sigactions = PARASITE_NSIG;
+	core.sigactions = sap;
+	core.thread = &thread;
+	core.has_exit_signal = true;
+	core.exit_signal = st->exit_signal;
+	return img_write_one(imgdir_fd, CR_IMG_CORE, pid, &core.base);
+}

@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Open files: every open file description of the tree is dumped once into
+ * files.img; each fd of each process points to its description by id in
+ * fdinfo-PID.img. The kind-specific work is in the fd_ops of each kind.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/kcmp.h>
+
+#include "files.h"
+#include "proc-parse.h"
+#include "image.h"
+#include "log.h"
+#include "util.h"
+
+/* Largest fd number an image may use: keeps a corrupt image from asking for absurd tables. */
+#define FD_NUMBER_MAX (1 << 20)
+
+extern const struct fd_ops reg_fd_ops;
+extern const struct fd_ops tty_fd_ops;
+
+static const struct fd_ops *all_fd_ops[] = {
+	&reg_fd_ops,
+	&tty_fd_ops,
+};
+
+const struct fd_ops *fd_ops_by_type(FdType type)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(all_fd_ops); i++)
+		if (all_fd_ops[i]->type == type)
+			return all_fd_ops[i];
+	return NULL;
+}
+
+/* Dump side */
+
+struct fd_desc {
+	FileEntry *fe;
+	pid_t pid;
+	int fd; /* -1 for descriptions that only name a path (mappings, exe) */
+	dev_t dev;
+	ino_t ino;
+};
+
+struct file_desc_table {
+	struct fd_desc *d;
+	size_t nr, cap;
+	uint32_t next_id;
+};
+
+void reg_file_fill_stat(RegFileEntry *r, const struct stat *st);
+
+struct file_desc_table *fdt_create(void)
+{
+	struct file_desc_table *t = xzalloc(sizeof(*t));
+
+	if (t)
+		t->next_id = 1;
+	return t;
+}
+
+static int fdt_append(struct file_desc_table *t, FileEntry *fe, pid_t pid, int fd, const struct stat *st)
+{
+	if (t->nr == t->cap) {
+		struct fd_desc *n;
+
+		t->cap = t->cap ? t->cap * 2 : 32;
+		n = xrealloc(t->d, t->cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		t->d = n;
+	}
+	t->d[t->nr].fe = fe;
+	t->d[t->nr].pid = pid;
+	t->d[t->nr].fd = fd;
+	t->d[t->nr].dev = st ? st->st_dev : 0;
+	t->d[t->nr].ino = st ? st->st_ino : 0;
+	t->nr++;
+	return 0;
+}
+
+/* An earlier fd (of any dumped task) that shares this open file description. */
+static FileEntry *fdt_find_shared(struct file_desc_table *t, pid_t pid, int fd, const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr; i++) {
+		struct fd_desc *d = &t->d[i];
+
+		if (d->fd < 0 || d->dev != st->st_dev || d->ino != st->st_ino)
+			continue;
+		if (syscall(SYS_kcmp, d->pid, pid, KCMP_FILE, d->fd, fd) == 0)
+			return d->fe;
+	}
+	return NULL;
+}
+
+static const char *fd_kind_of_link(const char *link)
+{
+	static char kind[64];
+	const char *colon = strchr(link, ':');
+	size_t len;
+
+	if (!strncmp(link, "anon_inode:", 11)) {
+		snprintf(kind, sizeof(kind), "%.60s", link + 11);
+		return kind;
+	}
+	len = colon ? (size_t)(colon - link) : strlen(link);
+	snprintf(kind, sizeof(kind), "%.*s", (int)min(len, sizeof(kind) - 1), link);
+	return kind;
+}
+
+static bool is_tty(const struct stat *st)
+{
+	unsigned maj = major(st->st_rdev);
+
+	if (!S_ISCHR(st->st_mode))
+		return false;
+	/* 4: tty/ttyS, 5: /dev/tty, console, ptmx, 136-143: pts */
+	return maj == 4 || (maj == 5 && minor(st->st_rdev) <= 1) || (maj >= 136 && maj <= 143);
+}
+
+static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, const struct stat *st)
+{
+	if (link[0] != '/') {
+		pr_err("can't dump fd %d of process %d: %s (%s) is not supported yet\n", fd, pid, fd_kind_of_link(link),
+		       link);
+		return NULL;
+	}
+	if (is_tty(st))
+		return &tty_fd_ops;
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		return &reg_fd_ops;
+	pr_err("can't dump fd %d of process %d: %s is a %s, not supported yet\n", fd, pid, link,
+	       S_ISFIFO(st->st_mode) ? "FIFO" : S_ISSOCK(st->st_mode) ? "socket" : "special file");
+	return NULL;
+}
+
+static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_img *img,
+		       const struct cr_options *opts)
+{
+	char path[64], link[PATH_MAX];
+	FdinfoEntry fdi = FDINFO_ENTRY__INIT;
+	const struct fd_ops *ops;
+	struct stat st;
+	FileEntry *fe;
+	uint64_t pos;
+	uint32_t flags;
+	int mnt_id, ret;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || stat(path, &st)) {
+		pr_perror("can't inspect fd %d of process %d", fd, pid);
+		return -errno;
+	}
+	link[n] = 0;
+	ops = fd_ops_for(pid, fd, link, &st);
+	if (!ops)
+		return -ENOTSUP;
+	fe = fdt_find_shared(t, pid, fd, &st);
+	if (!fe) {
+		fe = xzalloc(sizeof(*fe));
+		if (!fe)
+			return -ENOMEM;
+		file_entry__init(fe);
+		fe->type = ops->type;
+		fe->id = t->next_id++;
+		ret = ops->dump(pid, fd, link, fe, opts);
+		if (!ret)
+			ret = fdt_append(t, fe, pid, fd, &st);
+		if (ret) {
+			if (ops->free)
+				ops->free(fe);
+			free(fe);
+			return ret;
+		}
+	}
+	ret = parse_fdinfo(pid, fd, &pos, &flags, &mnt_id);
+	if (ret)
+		return ret;
+	fdi.fd = fd;
+	fdi.id = fe->id;
+	fdi.type = fe->type;
+	fdi.fd_flags = (flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
+	pr_debug("fd %d of %d: %s id %u (%s)\n", fd, pid, ops->name, fe->id, link);
+	return img_write_entry(img, &fdi.base);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static int list_fds(pid_t pid, int **fds, size_t *nr)
+{
+	char path[64];
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+
+	*fds = NULL;
+	*nr = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d) {
+		pr_perror("can't open %s", path);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (*nr == cap) {
+			int *n;
+
+			cap = cap ? cap * 2 : 64;
+			n = xrealloc(*fds, cap * sizeof(int));
+			if (!n) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			*fds = n;
+		}
+		(*fds)[(*nr)++] = atoi(de->d_name);
+	}
+	closedir(d);
+	qsort(*fds, *nr, sizeof(int), cmp_int);
+	return 0;
+}
+
+int files_dump_task(struct file_desc_table *t, pid_t pid, int imgdir_fd, const struct cr_options *opts)
+{
+	struct cr_img *img;
+	size_t i, nr;
+	int *fds, ret;
+
+	ret = list_fds(pid, &fds, &nr);
+	if (ret)
+		return ret;
+	img = img_open(imgdir_fd, CR_IMG_FDINFO, true, pid);
+	if (!img) {
+		free(fds);
+		return -EIO;
+	}
+	for (i = 0; i < nr && !ret; i++)
+		ret = dump_one_fd(t, pid, fds[i], img, opts);
+	if (img_close(img) && !ret)
+		ret = -EIO;
+	free(fds);
+	return ret;
+}
+
+int fdt_add_path(struct file_desc_table *t, const char *path, uint32_t flags, uint32_t *id)
+{
+	RegFileEntry *r;
+	FileEntry *fe;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < t->nr; i++) {
+		fe = t->d[i].fe;
+		if (t->d[i].fd < 0 && fe->reg && !strcmp(fe->reg->path, path) && fe->reg->flags == flags) {
+			*id = fe->id;
+			return 0;
+		}
+	}
+	if (stat(path, &st)) {
+		pr_perror("can't stat %s", path);
+		return -errno;
+	}
+	fe = xzalloc(sizeof(*fe));
+	r = xzalloc(sizeof(*r));
+	if (!fe || !r)
+		goto nomem;
+	file_entry__init(fe);
+	reg_file_entry__init(r);
+	r->path = xstrdup(path);
+	if (!r->path)
+		goto nomem;
+	fe->type = FD_TYPE__FD_REG;
+	fe->id = t->next_id++;
+	fe->reg = r;
+	r->id = fe->id;
+	r->flags = flags;
+	reg_file_fill_stat(r, &st);
+	if (fdt_append(t, fe, 0, -1, &st))
+		goto nomem;
+	*id = fe->id;
+	return 0;
+nomem:
+	if (r)
+		free(r->path);
+	free(r);
+	free(fe);
+	return -ENOMEM;
+}
+
+int files_write_image(struct file_desc_table *t, int imgdir_fd)
+{
+	struct cr_img *img;
+	size_t i;
+	int ret = 0;
+
+	img = img_open(imgdir_fd, CR_IMG_FILES, true, 0);
+	if (!img)
+		return -EIO;
+	for (i = 0; i < t->nr && !ret; i++)
+		ret = img_write_entry(img, &t->d[i].fe->base);
+	if (img_close(img) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
+void fdt_destroy(struct file_desc_table *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nr; i++) {
+		const struct fd_ops *ops = fd_ops_by_type(t->d[i].fe->type);
+
+		if (ops && ops->free)
+			ops->free(t->d[i].fe);
+		free(t->d[i].fe);
+	}
+	free(t->d);
+	free(t);
+}
+
+/* Restore side */
+
+static int validate_file_entry(const FileEntry *fe, size_t idx)
+{
+	const struct fd_ops *ops = fd_ops_by_type(fe->type);
+
+	if (!ops) {
+		pr_err("files.img: entry %zu has unknown type %d\n", idx, fe->type);
+		return -EINVAL;
+	}
+	if (!fe->id) {
+		pr_err("files.img: entry %zu has id 0\n", idx);
+		return -EINVAL;
+	}
+	if ((fe->type == FD_TYPE__FD_REG) != !!fe->reg || (fe->type == FD_TYPE__FD_TTY_EXT) != !!fe->tty) {
+		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
+		return -EINVAL;
+	}
+	if (fe->reg && (fe->reg->id != fe->id || !fe->reg->path || fe->reg->path[0] != '/')) {
+		pr_err("files.img: entry %zu (id %u): bad path or id\n", idx, fe->id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int read_files_img(int imgdir_fd, struct task_files *tf)
+{
+	ProtobufCMessage *msg;
+	struct cr_img *img;
+	size_t cap = 0, i;
+	int ret;
+
+	img = img_open(imgdir_fd, CR_IMG_FILES, false, 0);
+	if (!img)
+		return -ENOENT;
+	while ((ret = img_read_entry(img, &file_entry__descriptor, &msg)) > 0) {
+		if (tf->nr_files == cap) {
+			FileEntry **n;
+
+			cap = cap ? cap * 2 : 32;
+			n = xrealloc(tf->files, cap * sizeof(*n));
+			if (!n) {
+				img_free_entry(msg);
+				ret = -ENOMEM;
+				break;
+			}
+			tf->files = n;
+		}
+		tf->files[tf->nr_files++] = (FileEntry *)msg;
+		ret = validate_file_entry((FileEntry *)msg, tf->nr_files - 1);
+		if (ret)
+			break;
+		for (i = 0; i + 1 < tf->nr_files; i++) {
+			if (tf->files[i]->id == ((FileEntry *)msg)->id) {
+				pr_err("files.img: id %u appears twice\n", tf->files[i]->id);
+				ret = -EINVAL;
+				break;
+			}
+		}
+		if (ret)
+			break;
+	}
+	img_close(img);
+	return ret;
+}
+
+const FileEntry *files_find(const struct task_files *tf, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < tf->nr_files; i++)
+		if (tf->files[i]->id == id)
+			return tf->files[i];
+	return NULL;
+}
+
+static int cmp_fdinfo(const void *a, const void *b)
+{
+	const FdinfoEntry *x = *(FdinfoEntry *const *)a, *y = *(FdinfoEntry *const *)b;
+
+	return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+static int validate_fdinfo(const struct task_files *tf, pid_t pid)
+{
+	struct rlimit rl;
+	size_t i;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	for (i = 0; i < tf->nr_fds; i++) {
+		const FdinfoEntry *e = tf->fds[i];
+		const FileEntry *fe = files_find(tf, e->id);
+
+		if (e->fd >= FD_NUMBER_MAX || e->fd >= rl.rlim_max) {
+			pr_err("fdinfo-%d.img: fd %u is beyond the limit (%lu)\n", pid, e->fd,
+			       (unsigned long)min((rlim_t)FD_NUMBER_MAX, rl.rlim_max));
+			return -EINVAL;
+		}
+		if (i && tf->fds[i - 1]->fd == e->fd) {
+			pr_err("fdinfo-%d.img: fd %u appears twice\n", pid, e->fd);
+			return -EINVAL;
+		}
+		if (!fe) {
+			pr_err("fdinfo-%d.img: fd %u points to file id %u, which files.img lacks\n", pid, e->fd, e->id);
+			return -EINVAL;
+		}
+		if (fe->type != e->type) {
+			pr_err("fdinfo-%d.img: fd %u has type %d but file id %u has type %d\n", pid, e->fd, e->type,
+			       e->id, fe->type);
+			return -EINVAL;
+		}
+		if (e->fd_flags & ~FD_CLOEXEC) {
+			pr_err("fdinfo-%d.img: fd %u has unknown fd flags 0x%x\n", pid, e->fd, e->fd_flags);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int files_read_task(int imgdir_fd, pid_t pid, struct task_files *tf)
+{
+	ProtobufCMessage *msg;
+	struct cr_img *img;
+	size_t cap = 0;
+	int ret;
+
+	memset(tf, 0, sizeof(*tf));
+	tf->max_fd = -1;
+	ret = read_files_img(imgdir_fd, tf);
+	if (ret)
+		goto err;
+	img = img_open(imgdir_fd, CR_IMG_FDINFO, false, pid);
+	if (!img) {
+		ret = -ENOENT;
+		goto err;
+	}
+	while ((ret = img_read_entry(img, &fdinfo_entry__descriptor, &msg)) > 0) {
+		if (tf->nr_fds == cap) {
+			FdinfoEntry **n;
+
+			cap = cap ? cap * 2 : 32;
+			n = xrealloc(tf->fds, cap * sizeof(*n));
+			if (!n) {
+				img_free_entry(msg);
+				ret = -ENOMEM;
+				break;
+			}
+			tf->fds = n;
+		}
+		tf->fds[tf->nr_fds++] = (FdinfoEntry *)msg;
+		if (tf->nr_fds > FD_NUMBER_MAX) {
+			pr_err("fdinfo-%d.img: too many entries\n", pid);
+			ret = -EINVAL;
+			break;
+		}
+	}
+	img_close(img);
+	if (ret)
+		goto err;
+	qsort(tf->fds, tf->nr_fds, sizeof(*tf->fds), cmp_fdinfo);
+	ret = validate_fdinfo(tf, pid);
+	if (ret)
+		goto err;
+	if (tf->nr_fds)
+		tf->max_fd = tf->fds[tf->nr_fds - 1]->fd;
+	return 0;
+err:
+	files_free(tf);
+	return ret;
+}
+
+static int install_one(const struct task_files *tf, size_t i, const struct cr_options *opts)
+{
+	const FdinfoEntry *e = tf->fds[i];
+	const FileEntry *fe = files_find(tf, e->id);
+	const struct fd_ops *ops = fd_ops_by_type(fe->type);
+	int flags = (e->fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0;
+	size_t j;
+	int fd;
+
+	/* an fd sharing the description with an earlier one is a dup of it */
+	for (j = 0; j < i; j++) {
+		if (tf->fds[j]->id != e->id)
+			continue;
+		if (dup3(tf->fds[j]->fd, e->fd, flags) < 0) {
+			pr_perror("can't dup fd %u to %u", tf->fds[j]->fd, e->fd);
+			return -errno;
+		}
+		return 0;
+	}
+	fd = ops->open(fe, opts);
+	if (fd < 0)
+		return fd;
+	if (fd == (int)e->fd) {
+		if (fcntl(fd, F_SETFD, e->fd_flags & FD_CLOEXEC)) {
+			pr_perror("can't set fd flags of %d", fd);
+			return -errno;
+		}
+		return 0;
+	}
+	if (dup3(fd, e->fd, flags) < 0) {
+		pr_perror("can't move the %s file to fd %u", ops->name, e->fd);
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+int files_install(const struct task_files *tf, const struct cr_options *opts)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < tf->nr_fds; i++) {
+		ret = install_one(tf, i, opts);
+		if (ret) {
+			pr_err("can't restore fd %u\n", tf->fds[i]->fd);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void files_free(struct task_files *tf)
+{
+	size_t i;
+
+	for (i = 0; i < tf->nr_files; i++)
+		img_free_entry(&tf->files[i]->base);
+	for (i = 0; i < tf->nr_fds; i++)
+		img_free_entry(&tf->fds[i]->base);
+	free(tf->files);
+	free(tf->fds);
+	memset(tf, 0, sizeof(*tf));
+	tf->max_fd = -1;
+}

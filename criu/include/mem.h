@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CR_MEM_H
+#define CR_MEM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mm.pb-c.h"
+#include "proc-parse.h"
+
+struct file_desc_table;
+struct infect_ctx;
+
+struct page_run {
+	uint64_t vaddr;
+	uint64_t nr_pages;
+};
+
+/* The address space of one task as the dump sees it. */
+struct mm_dump {
+	MmEntry mm;
+	VmaEntry *vma_store;
+	VmaEntry **vma_ptrs;
+	struct page_run *runs;
+	size_t nr_runs, runs_cap;
+	uint64_t nr_pages;
+};
+
+/* Classify every VMA, refusing what can't be restored faithfully. */
+int mem_collect_vmas(pid_t pid, const struct proc_vmas *pv, struct file_desc_table *fdt, struct mm_dump *md);
+/* Find the pages that must be saved (present or swapped, private, not the zero page). */
+int mem_scan_pages(pid_t pid, struct mm_dump *md);
+/* Write pagemap-PID.img and pages-PID.img, the parasite pushing the pages. */
+int mem_dump_pages(struct infect_ctx *ic, pid_t pid, int imgdir_fd, struct mm_dump *md);
+int mem_write_mm(int imgdir_fd, pid_t pid, struct mm_dump *md);
+void mem_dump_free(struct mm_dump *md);
+
+#endif

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CR_SEIZE_H
+#define CR_SEIZE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum unseize_mode {
+	UNSEIZE_RUN, /* let the task go on as before */
+	UNSEIZE_STOP, /* leave it stopped (--leave-stopped) */
+	UNSEIZE_KILL, /* kill it (the default after a successful dump) */
+};
+
+/* Check that pid can be dumped at all, with a clear message if not. */
+int seize_check_target(pid_t pid);
+/* PTRACE_SEIZE + PTRACE_INTERRUPT, waiting at most timeout seconds. */
+int seize_task(pid_t pid, unsigned timeout);
+int unseize_task(pid_t pid, enum unseize_mode mode);
+
+#endif

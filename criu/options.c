@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "log.h"
+#include "util.h"
+
+/*
+ * CRIU's whole option set. Options we honour are handled in apply_option();
+ * the rest are accepted by name and refused with a clear message, so that a
+ * script written for CRIU fails loudly instead of running with an option
+ * silently ignored.
+ */
+enum {
+	OPT_PIDFILE = 1000,
+	OPT_LOG_PID,
+	OPT_NO_DEFAULT_CONFIG,
+	OPT_CONFIG,
+	OPT_TIMEOUT,
+	OPT_DISPLAY_STATS,
+	OPT_FEATURE,
+	OPT_ALL,
+	OPT_VERSION,
+	OPT_UNSUPPORTED, /* every option from here on is known but not supported */
+};
+
+static const struct option long_opts[] = {
+	{ "tree", required_argument, NULL, 't' },
+	{ "leave-stopped", no_argument, NULL, 's' },
+	{ "leave-running", no_argument, NULL, 'R' },
+	{ "restore-detached", no_argument, NULL, 'd' },
+	{ "restore-sibling", no_argument, NULL, 'S' },
+	{ "daemon", no_argument, NULL, 'd' },
+	{ "images-dir", required_argument, NULL, 'D' },
+	{ "work-dir", required_argument, NULL, 'W' },
+	{ "log-file", required_argument, NULL, 'o' },
+	{ "verbosity", optional_argument, NULL, 'v' },
+	{ "shell-job", no_argument, NULL, 'j' },
+	{ "root", required_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "log-pid", no_argument, NULL, OPT_LOG_PID },
+	{ "no-default-config", no_argument, NULL, OPT_NO_DEFAULT_CONFIG },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "display-stats", no_argument, NULL, OPT_DISPLAY_STATS },
+	{ "feature", required_argument, NULL, OPT_FEATURE },
+	{ "all", no_argument, NULL, OPT_ALL },
+	/* Known to CRIU, not supported here yet. */
+	{ "ext-unix-sk", optional_argument, NULL, OPT_UNSUPPORTED },
+	{ "tcp-established", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "tcp-close", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "skip-in-flight", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "file-locks", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "link-remap", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "ghost-limit", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "ghost-fiemap", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "evasive-devices", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "manage-cgroups", optional_argument, NULL, OPT_UNSUPPORTED },
+	{ "cgroup-root", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "cgroup-props", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "cgroup-props-file", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "cgroup-dump-controller", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "cgroup-yard", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "freeze-cgroup", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "external", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "inherit-fd", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "ext-mount-map", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "enable-external-sharing", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "enable-external-masters", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "auto-ext-mnt", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "force-irmap", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "irmap-scan-path", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "action-script", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "exec-cmd", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "prev-images-dir", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "track-mem", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "pre-dump-mode", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "page-server", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "address", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "port", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "ps-socket", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "lazy-pages", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "auto-dedup", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "weak-sysctls", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "status-fd", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "empty-ns", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "veth-pair", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "join-ns", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "namespaces", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "remote", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "lsm-profile", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "lsm-mount-context", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "unprivileged", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "tls", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "tls-cacert", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "tls-cacrl", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "tls-cert", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "tls-key", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "tls-no-cn-verify", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "network-lock", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "mntns-compat-mode", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "skip-file-rwx-check", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "allow-uprobes", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "cpu-cap", optional_argument, NULL, OPT_UNSUPPORTED },
+	{ "stream", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "file-validation", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "orphan-pts-master", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "libdir", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "check-only", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "extra", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "experimental", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "ms", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "timens", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "tcp-listen", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "ext-unix-sk-ino", required_argument, NULL, OPT_UNSUPPORTED },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Short options of CRIU that we do not support yet. */
+static const char *unsupported_short(int c)
+{
+	switch (c) {
+	case 'x':
+		return "--ext-unix-sk (-x)";
+	case 'M':
+		return "--ext-mount-map (-M)";
+	case 'L':
+		return "--libdir (-L)";
+	case 'l':
+		return "--file-locks (-l)";
+	case 'n':
+		return "-n";
+	default:
+		return NULL;
+	}
+}
+
+static const struct {
+	const char *name;
+	enum cr_command cmd;
+	bool supported;
+} commands[] = {
+	{ "dump", CMD_DUMP, true },
+	{ "pre-dump", CMD_PRE_DUMP, false },
+	{ "restore", CMD_RESTORE, true },
+	{ "check", CMD_CHECK, true },
+	{ "show", CMD_SHOW, true },
+	{ "page-server", CMD_PAGE_SERVER, false },
+	{ "service", CMD_SERVICE, false },
+	{ "swrk", CMD_SWRK, false },
+	{ "dedup", CMD_DEDUP, false },
+	{ "lazy-pages", CMD_LAZY_PAGES, false },
+	{ "cpuinfo", CMD_CPUINFO, false },
+	{ "exec", CMD_EXEC, false },
+};
+
+void options_init(struct cr_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->log_level = LOG_WARN;
+	opts->tree_pid = -1;
+	opts->timeout = 10;
+}
+
+void usage(void)
+{
+	pr_msg("Usage:\n"
+	       "  criu dump -t PID -D DIR [-v4] [-o dump.log] [--shell-job] [--leave-running]\n"
+	       "  criu restore -D DIR [-d] [--pidfile FILE] [-v4] [-o restore.log] [--shell-job]\n"
+	       "  criu check [--feature NAME]\n"
+	       "  criu show FILE\n"
+	       "  criu --version\n"
+	       "\n"
+	       "Options:\n"
+	       "  -t|--tree PID            the root of the process tree to dump\n"
+	       "  -D|--images-dir DIR      directory of the image files\n"
+	       "  -W|--work-dir DIR        directory for logs and pidfile (default: images dir)\n"
+	       "  -o|--log-file FILE       log file, relative to the work dir\n"
+	       "  -v[0-4]|--verbosity      log level (-v alone or repeated raises it)\n"
+	       "  -j|--shell-job           the tree is a shell job: allow its terminal\n"
+	       "  -R|--leave-running       keep the tree running after dump\n"
+	       "  -s|--leave-stopped       leave the tree stopped after dump\n"
+	       "  -d|--restore-detached    detach from the restored tree\n"
+	       "  --pidfile FILE           write the restored root's PID, relative to the work dir\n"
+	       "  --timeout N              seconds to wait for the tree to freeze\n"
+	       "  --no-default-config      do not read default configuration files\n");
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	v = strtol(s, &end, 10);
+	if (!*s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_verbosity(struct cr_options *opts, const char *arg)
+{
+	long v;
+
+	if (!arg) {
+		opts->log_level++;
+		return 0;
+	}
+	if (arg[0] == 'v') {
+		/* -vvv: each v raises the level */
+		opts->log_level += 1 + strspn(arg, "v");
+		if (arg[strspn(arg, "v")])
+			return -1;
+		return 0;
+	}
+	if (parse_int(arg, 0, 4, &v))
+		return -1;
+	opts->log_level = v;
+	return 0;
+}
+
+static int apply_option(struct cr_options *opts, int c, const char *arg, const char *name)
+{
+	long v;
+
+	switch (c) {
+	case 't':
+		if (parse_int(arg, 1, 0x7fffffff, &v)) {
+			pr_err("bad PID '%s' for -t/--tree\n", arg);
+			return -1;
+		}
+		opts->tree_pid = v;
+		break;
+	case 's':
+		opts->leave_stopped = true;
+		break;
+	case 'R':
+		opts->leave_running = true;
+		break;
+	case 'd':
+		opts->restore_detached = true;
+		break;
+	case 'S':
+		opts->restore_sibling = true;
+		break;
+	case 'D':
+		opts->images_dir = (char *)arg;
+		break;
+	case 'W':
+		opts->work_dir = (char *)arg;
+		break;
+	case 'o':
+		opts->log_file = (char *)arg;
+		break;
+	case 'v':
+		if (parse_verbosity(opts, arg)) {
+			pr_err("bad verbosity '%s': use -v0 .. -v4\n", arg);
+			return -1;
+		}
+		if (opts->log_level > LOG_DEBUG)
+			opts->log_level = LOG_DEBUG;
+		break;
+	case 'j':
+		opts->shell_job = true;
+		break;
+	case 'r':
+		opts->root = (char *)arg;
+		break;
+	case OPT_PIDFILE:
+		opts->pidfile = (char *)arg;
+		break;
+	case OPT_LOG_PID:
+		opts->log_pid = true;
+		break;
+	case OPT_NO_DEFAULT_CONFIG:
+		opts->no_default_config = true;
+		break;
+	case OPT_CONFIG:
+		/* Configuration files are not read yet: say so rather than ignore it. */
+		if (!opts->unsupported)
+			opts->unsupported = "--config";
+		break;
+	case OPT_TIMEOUT:
+		if (parse_int(arg, 0, 3600, &v)) {
+			pr_err("bad value '%s' for --timeout\n", arg);
+			return -1;
+		}
+		opts->timeout = v;
+		break;
+	case OPT_DISPLAY_STATS:
+		opts->display_stats = true;
+		break;
+	case OPT_FEATURE:
+		opts->features = xrealloc(opts->features, sizeof(char *) * (opts->nr_features + 1));
+		if (!opts->features)
+			return -1;
+		opts->features[opts->nr_features++] = (char *)arg;
+		break;
+	case OPT_ALL:
+		opts->check_all = true;
+		break;
+	case OPT_UNSUPPORTED:
+		if (!opts->unsupported)
+			opts->unsupported = name;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+static enum cr_command find_command(const char *name, bool *supported)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!strcmp(name, commands[i].name)) {
+			*supported = commands[i].supported;
+			return commands[i].cmd;
+		}
+	}
+	return CMD_NONE;
+}
+
+/*
+ * Returns 0 to run opts->command, 1 when the run is already complete
+ * (--help, --version), negative on a usage error.
+ */
+int parse_options(int argc, char **argv, struct cr_options *opts)
+{
+	static char unsupported_name[64];
+	bool supported = true;
+	int c, idx;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:sRdSD:W:o:v::jr:hVxM:L:ln:", long_opts, &idx)) != -1) {
+		const char *name = NULL;
+
+		if (c == 'h') {
+			usage();
+			return 1;
+		}
+		if (c == 'V') {
+			pr_msg("Version: %s\n", CRIU_VERSION);
+			return 1;
+		}
+		if (c == '?') {
+			pr_err("unknown option '%s'\n", argv[optind - 1]);
+			return -1;
+		}
+		if (c == ':') {
+			pr_err("option '%s' needs an argument\n", argv[optind - 1]);
+			return -1;
+		}
+		if (unsupported_short(c)) {
+			if (!opts->unsupported)
+				opts->unsupported = unsupported_short(c);
+			continue;
+		}
+		if (c == OPT_UNSUPPORTED) {
+			snprintf(unsupported_name, sizeof(unsupported_name), "--%s", long_opts[idx].name);
+			name = unsupported_name;
+		}
+		if (apply_option(opts, c, optarg, name))
+			return -1;
+	}
+	if (optind >= argc) {
+		usage();
+		return -1;
+	}
+	opts->command = find_command(argv[optind], &supported);
+	if (opts->command == CMD_NONE) {
+		pr_err("unknown command '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!supported) {
+		pr_err("command '%s' is not supported yet\n", argv[optind]);
+		return -1;
+	}
+	if (optind + 1 < argc)
+		opts->command_arg = argv[optind + 1];
+	if (opts->unsupported) {
+		pr_err("option %s is not supported yet\n", opts->unsupported);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The parasite: runs inside the dumped task, connected to the dumper by a
+ * unix socket. It answers commands until the dumper stops it with
+ * PTRACE_INTERRUPT. If the dumper goes away, it returns to the interrupted
+ * code by itself through the prepared signal frame.
+ */
+#include <stdint.h>
+#include <stddef.h>
+#include <linux/socket.h>
+#include <sys/uio.h>
+
+#include "pie-lib.h"
+#include "pie-syscall.h"
+#include "compel/rpc.h"
+#include "sigframe.h"
+#include "parasite.h"
+
+#define AF_UNIX_ 1
+#define SOCK_SEQPACKET_ 5
+#define SOCK_CLOEXEC_ 02000000
+#define SOL_SOCKET_ 1
+#define SCM_RIGHTS_ 1
+#define UIO_MAXIOV_ 1024
+
+struct pcmsg {
+	uint64_t len;
+	int32_t level;
+	int32_t type;
+	int32_t fd;
+	int32_t pad;
+};
+
+struct pmsghdr {
+	void *name;
+	int32_t namelen;
+	void *iov;
+	uint64_t iovlen;
+	void *control;
+	uint64_t controllen;
+	int32_t flags;
+};
+
+long parasite_main(struct compel_parasite_hdr *hdr);
+
+asm(".section .head.text,\"ax\"\n"
+    ".globl __export_parasite_entry\n"
+    "__export_parasite_entry:\n"
+    "	call parasite_main\n"
+    "	int3\n"
+    ".previous\n");
+
+static long get_misc(struct parasite_misc *m)
+{
+	long ret;
+	int i;
+
+	m->brk = sys_brk(0);
+	m->umask = sys_umask(0);
+	sys_umask(m->umask);
+	for (i = 0; i < PARASITE_NSIG; i++) {
+		ret = sys_rt_sigaction(i + 1, 0, &m->sa[i], 8);
+		if (ret && i + 1 != 9 && i + 1 != 19)
+			return ret;
+	}
+	return 0;
+}
+
+static long do_mprotect(struct parasite_args *a, uint64_t nr)
+{
+	uint64_t i;
+	long ret;
+
+	if (nr > PARASITE_MAX_IOVS)
+		return -22;
+	for (i = 0; i < nr; i++) {
+		ret = sys_mprotect(a->iovs[i].base, a->iovs[i].len, a->iovs[i].prot);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Push the pages into the pipe; the dumper drains it into the image at the same time. */
+static long dump_pages(struct parasite_args *a, uint64_t nr, int pipe_fd)
+{
+	struct iovec *iov = (struct iovec *)a->iovs;
+	uint64_t i, done = 0;
+	long ret;
+
+	if (pipe_fd < 0 || nr > PARASITE_MAX_IOVS)
+		return -22;
+	/* compact (base, len, prot) triples into struct iovec in place */
+	for (i = 0; i < nr; i++) {
+		iov[i].iov_base = (void *)a->iovs[i].base;
+		iov[i].iov_len = a->iovs[i].len;
+	}
+	i = 0;
+	while (i < nr) {
+		uint64_t cnt = nr - i > UIO_MAXIOV_ ? UIO_MAXIOV_ : nr - i;
+
+		ret = sys_vmsplice(pipe_fd, &iov[i], cnt, 0);
+		if (ret < 0)
+			return ret;
+		done += ret;
+		/* skip what went in; a partial iov is adjusted and retried */
+		while (ret > 0 && i < nr) {
+			if ((uint64_t)ret >= iov[i].iov_len) {
+				ret -= iov[i].iov_len;
+				i++;
+			} else {
+				iov[i].iov_base = (char *)iov[i].iov_base + ret;
+				iov[i].iov_len -= ret;
+				ret = 0;
+			}
+		}
+	}
+	return done > 0x7fffffff ? 0x7fffffff : (long)done;
+}
+
+static long recv_cmd(int sk, struct compel_msg *m, int *fd)
+{
+	struct iovec iov = { m, sizeof(*m) };
+	struct pcmsg cm;
+	struct pmsghdr mh = {
+		.iov = &iov,
+		.iovlen = 1,
+		.control = &cm,
+		.controllen = sizeof(cm),
+	};
+	long ret;
+
+	memset(&cm, 0, sizeof(cm));
+	*fd = -1;
+	ret = sys_recvmsg(sk, &mh, 0x40000000 /* MSG_CMSG_CLOEXEC */);
+	if (ret != sizeof(*m))
+		return ret < 0 ? ret : -1;
+	if (mh.controllen >= 20 && cm.level == SOL_SOCKET_ && cm.type == SCM_RIGHTS_)
+		*fd = cm.fd;
+	return 0;
+}
+
+static long send_reply(int sk, struct compel_msg *m)
+{
+	struct iovec iov = { m, sizeof(*m) };
+	struct pmsghdr mh = { .iov = &iov, .iovlen = 1 };
+
+	return sys_sendmsg(sk, &mh, 0x4000 /* MSG_NOSIGNAL */);
+}
+
+static void __attribute__((noreturn)) self_cure(struct compel_parasite_hdr *hdr, int sk)
+{
+	if (sk >= 0)
+		sys_close(sk);
+	sigframe_sigreturn(hdr->self_cure_sp);
+}
+
+long parasite_main(struct compel_parasite_hdr *hdr)
+{
+	struct parasite_args *args = (void *)((char *)hdr + COMPEL_ARGS_OFFSET);
+	struct compel_msg m;
+	long sk, ret;
+	int fd;
+
+	sk = sys_socket(AF_UNIX_, SOCK_SEQPACKET_ | SOCK_CLOEXEC_, 0);
+	if (sk < 0)
+		self_cure(hdr, -1);
+	hdr->sock_fd = sk;
+	if (sys_connect(sk, &hdr->addr, hdr->addr_len))
+		self_cure(hdr, sk);
+
+	for (;;) {
+		if (recv_cmd(sk, &m, &fd))
+			self_cure(hdr, sk);
+		switch (m.cmd) {
+		case PARASITE_CMD_GET_MISC:
+			ret = get_misc(&args->misc);
+			break;
+		case PARASITE_CMD_MPROTECT:
+			ret = do_mprotect(args, m.arg);
+			break;
+		case PARASITE_CMD_DUMP_PAGES:
+			ret = dump_pages(args, m.arg, fd);
+			break;
+		default:
+			ret = -22;
+		}
+		if (fd >= 0)
+			sys_close(fd);
+		m.ret = ret;
+		if (send_reply(sk, &m) != sizeof(m))
+			self_cure(hdr, sk);
+	}
+	return 0;
+}

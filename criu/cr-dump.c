@@ -55,8 +55,10 @@ static int check_no_children(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
 	buf = read_file_at(AT_FDCWD, path, NULL);
 	if (buf && buf[0] && buf[0] != '\n') {
-		pr_err("process %d has children (%s): dumping process trees is not supported yet\n", pid,
-		       strtok(buf, "\n"));
+		buf[strcspn(buf, "\n")] = 0;
+		while (buf[0] && buf[strlen(buf) - 1] == ' ')
+			buf[strlen(buf) - 1] = 0;
+		pr_err("process %d has children (%s): dumping process trees is not supported yet\n", pid, buf);
 		ret = -ENOTSUP;
 	}
 	free(buf);

@@ -80,6 +80,8 @@ void print_on_level(int level, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
+	if (!log_start.tv_sec && !log_start.tv_nsec)
+		clock_gettime(CLOCK_MONOTONIC, &log_start);
 	if (level != LOG_MSG) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec -= log_start.tv_sec;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cr-context.h"
@@ -61,6 +62,10 @@ static int setup_dirs(struct cr_ctx *ctx)
 	return 0;
 }
 
+static const char *const command_names[] = {
+	[CMD_DUMP] = "dump", [CMD_RESTORE] = "restore", [CMD_CHECK] = "check", [CMD_SHOW] = "show",
+};
+
 static int run_command(struct cr_ctx *ctx)
 {
 	switch (ctx->opts->command) {
@@ -90,6 +95,7 @@ int main(int argc, char **argv)
 {
 	struct cr_options opts;
 	struct cr_ctx ctx = { .opts = &opts };
+	uint64_t start;
 	int ret;
 
 	options_init(&opts);
@@ -102,7 +108,11 @@ int main(int argc, char **argv)
 		return 1;
 	if (log_init(opts.log_file, ctx.workdir_fd >= 0 ? ctx.workdir_fd : AT_FDCWD))
 		return 1;
+	start = now_ns(CLOCK_MONOTONIC);
 	ret = run_command(&ctx);
+	if (opts.display_stats)
+		pr_msg("%s: %s in %.1f ms\n", opts.command < ARRAY_SIZE(command_names) && command_names[opts.command] ? command_names[opts.command] : "criu", ret ? "failed" : "done",
+		       (now_ns(CLOCK_MONOTONIC) - start) / 1e6);
 	log_close();
 	return ret ? 1 : 0;
 }

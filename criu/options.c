@@ -32,14 +32,14 @@ static const struct option long_opts[] = {
 	{ "leave-stopped", no_argument, NULL, 's' },
 	{ "leave-running", no_argument, NULL, 'R' },
 	{ "restore-detached", no_argument, NULL, 'd' },
-	{ "restore-sibling", no_argument, NULL, 'S' },
+	{ "restore-sibling", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "daemon", no_argument, NULL, 'd' },
 	{ "images-dir", required_argument, NULL, 'D' },
 	{ "work-dir", required_argument, NULL, 'W' },
 	{ "log-file", required_argument, NULL, 'o' },
 	{ "verbosity", optional_argument, NULL, 'v' },
 	{ "shell-job", no_argument, NULL, 'j' },
-	{ "root", required_argument, NULL, 'r' },
+	{ "root", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
@@ -135,6 +135,10 @@ static const char *unsupported_short(int c)
 		return "--file-locks (-l)";
 	case 'n':
 		return "-n";
+	case 'r':
+		return "--root (-r)";
+	case 'S':
+		return "--restore-sibling (-S)";
 	default:
 		return NULL;
 	}
@@ -245,9 +249,6 @@ static int apply_option(struct cr_options *opts, int c, const char *arg, const c
 	case 'd':
 		opts->restore_detached = true;
 		break;
-	case 'S':
-		opts->restore_sibling = true;
-		break;
 	case 'D':
 		opts->images_dir = (char *)arg;
 		break;
@@ -267,9 +268,6 @@ static int apply_option(struct cr_options *opts, int c, const char *arg, const c
 		break;
 	case 'j':
 		opts->shell_job = true;
-		break;
-	case 'r':
-		opts->root = (char *)arg;
 		break;
 	case OPT_PIDFILE:
 		opts->pidfile = (char *)arg;

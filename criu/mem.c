@@ -239,12 +239,14 @@ static bool page_wanted(const VmaEntry *e, uint64_t pme, uint64_t zero_pfn)
 	return !(zero_pfn && (pme & PME_PFN_MASK) == zero_pfn);
 }
 
-static int add_page(struct mm_dump *md, uint64_t addr)
+/* Runs never cross a VMA boundary: each VMA's pages are handled on their own. */
+static int add_page(struct mm_dump *md, uint64_t addr, uint64_t vma_start)
 {
 	struct page_run *last = md->nr_runs ? &md->runs[md->nr_runs - 1] : NULL;
 
 	md->nr_pages++;
-	if (last && last->vaddr + last->nr_pages * PAGE_SIZE == addr && last->nr_pages < UINT32_MAX) {
+	if (last && last->vaddr >= vma_start && last->vaddr + last->nr_pages * PAGE_SIZE == addr &&
+	    last->nr_pages < UINT32_MAX) {
 		last->nr_pages++;
 		return 0;
 	}
@@ -276,7 +278,7 @@ static int scan_vma(int pm_fd, const VmaEntry *e, uint64_t zero_pfn, uint64_t *b
 			return -EIO;
 		}
 		for (i = 0; i < n; i++, addr += PAGE_SIZE)
-			if (page_wanted(e, buf[i], zero_pfn) && add_page(md, addr))
+			if (page_wanted(e, buf[i], zero_pfn) && add_page(md, addr, e->start))
 				return -ENOMEM;
 	}
 	return 0;
@@ -334,9 +336,14 @@ static int write_pagemap(int imgdir_fd, pid_t pid, struct mm_dump *md)
 	return ret;
 }
 
-/* Drain the pipe into the image until the batch is in and the parasite has answered. */
+/*
+ * Drain the pipe into the image until the batch is in and the parasite has
+ * answered. If writing fails, keep draining into /dev/null: closing the
+ * pipe under the parasite would raise SIGPIPE in the target.
+ */
 static int drain_batch(struct infect_ctx *ic, int pipe_rd, int img_fd, uint64_t bytes, const char *img_name)
 {
+	int out_fd = img_fd, null_fd = -1, err = 0;
 	bool replied = false;
 	int32_t result;
 	ssize_t n;
@@ -345,31 +352,46 @@ static int drain_batch(struct infect_ctx *ic, int pipe_rd, int img_fd, uint64_t 
 		struct pollfd pf[2] = { { pipe_rd, POLLIN, 0 }, { ic->sock, POLLIN, 0 } };
 
 		if (bytes) {
-			n = splice(pipe_rd, NULL, img_fd, NULL, bytes, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			n = splice(pipe_rd, NULL, out_fd, NULL, bytes, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				bytes -= n;
 				continue;
 			}
 			if (n < 0 && errno != EAGAIN) {
-				pr_perror("%s: can't write pages", img_name);
-				return -errno;
+				if (out_fd != img_fd) {
+					pr_perror("can't drain the pages pipe");
+					err = -errno;
+					break;
+				}
+				err = -errno;
+				pr_err("%s: can't write pages: %s\n", img_name, strerror(-err));
+				null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+				if (null_fd < 0)
+					break;
+				out_fd = null_fd;
+				continue;
 			}
 		}
 		if (poll(pf, 2, PAGES_STALL_MS) <= 0) {
 			pr_err("the parasite in %d stalled while sending pages\n", ic->pid);
-			return -ETIMEDOUT;
+			err = -ETIMEDOUT;
+			break;
 		}
 		if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !replied) {
-			if (compel_rpc_recv(ic, &result))
-				return -EIO;
 			replied = true;
+			if (compel_rpc_recv(ic, &result)) {
+				err = err ?: -EIO;
+				break;
+			}
 			if (result < 0) {
 				pr_err("the parasite in %d can't send pages: %s\n", ic->pid, strerror(-result));
-				return result;
+				err = err ?: result;
+				break;
 			}
 		}
 	}
-	return 0;
+	close_safe(&null_fd);
+	return err;
 }
 
 static int send_batch(struct infect_ctx *ic, int pipe[2], int img_fd, size_t nr_iovs, uint64_t bytes,

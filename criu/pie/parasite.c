@@ -81,15 +81,34 @@ static long do_mprotect(struct parasite_args *a, uint64_t nr)
 	return 0;
 }
 
+#define SIGPIPE_BIT (1UL << (13 - 1))
+
+/*
+ * A write to a pipe the dumper gave up on raises SIGPIPE in the task; it is
+ * blocked now and would kill the task once its mask is back. Take back the
+ * one we caused, never one that was already pending.
+ */
+static void drop_own_sigpipe(uint64_t pending_before)
+{
+	uint64_t set = SIGPIPE_BIT;
+	struct {
+		long sec, nsec;
+	} zero = { 0, 0 };
+
+	if (!(pending_before & SIGPIPE_BIT))
+		sys_rt_sigtimedwait(&set, 0, &zero, 8);
+}
+
 /* Push the pages into the pipe; the dumper drains it into the image at the same time. */
 static long dump_pages(struct parasite_args *a, uint64_t nr, int pipe_fd)
 {
 	struct iovec *iov = (struct iovec *)a->iovs;
-	uint64_t i, done = 0;
+	uint64_t i, done = 0, pending = 0;
 	long ret;
 
 	if (pipe_fd < 0 || nr > PARASITE_MAX_IOVS)
 		return -22;
+	sys_rt_sigpending(&pending, 8);
 	/* compact (base, len, prot) triples into struct iovec in place */
 	for (i = 0; i < nr; i++) {
 		iov[i].iov_base = (void *)a->iovs[i].base;
@@ -100,6 +119,8 @@ static long dump_pages(struct parasite_args *a, uint64_t nr, int pipe_fd)
 		uint64_t cnt = nr - i > UIO_MAXIOV_ ? UIO_MAXIOV_ : nr - i;
 
 		ret = sys_vmsplice(pipe_fd, &iov[i], cnt, 0);
+		if (ret == -32 /* EPIPE */)
+			drop_own_sigpipe(pending);
 		if (ret < 0)
 			return ret;
 		done += ret;

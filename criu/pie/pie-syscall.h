@@ -109,6 +109,8 @@ static inline long pie_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 #define sys_open(p, f, m) pie_syscall3(__NR_open, (long)(p), (long)(f), (long)(m))
 #define sys_lseek(fd, o, w) pie_syscall3(__NR_lseek, (long)(fd), (long)(o), (long)(w))
 #define sys_sigaltstack(n, o) pie_syscall2(__NR_sigaltstack, (long)(n), (long)(o))
+#define sys_rt_sigpending(s, sz) pie_syscall2(__NR_rt_sigpending, (long)(s), (long)(sz))
+#define sys_rt_sigtimedwait(s, i, t, sz) pie_syscall4(__NR_rt_sigtimedwait, (long)(s), (long)(i), (long)(t), (long)(sz))
 #define sys_set_tid_address(p) pie_syscall1(__NR_set_tid_address, (long)(p))
 
 #endif

@@ -1,0 +1,1025 @@
+#!/usr/bin/env python3
+"""zdtm.py: the checkpoint/restore test harness.
+
+    python3 test/zdtm.py run --all            every test, with dump/restore
+    python3 test/zdtm.py run -t NAME [-t ..]  the named tests
+    python3 test/zdtm.py run --all --nocr     the tests alone, no dump/restore
+    python3 test/zdtm.py list                 the test names
+
+A test is a program test/zdtm/bin/NAME built from test/zdtm/NAME.c (see
+test/lib/zdtmtst.h for its side of the protocol). For each test the harness
+makes test/out/NAME/, starts the test, waits until it is ready, dumps it
+with criu/criu, checks that the dump killed it, restores it detached,
+checks that it got its pid back, sends it SIGTERM and reads its verdict.
+
+Per-test options come from a comment in the first lines of the source:
+
+    /* zdtm: flags=--shell-job tty=1 */
+
+  flags=...        criu options for both dump and restore
+  dump-opts=...    criu options for dump only
+  restore-opts=... criu options for restore only
+  tty=1            run the test (and criu restore) on a pseudo-terminal
+  stdio=devnull    stdin, stdout and stderr on /dev/null
+  stdio=file       stdin on a file (test/out/NAME/stdin.txt), out/err on the log
+  spin=1           the test is CPU-bound: its CPU time must keep growing
+  pages-min=N      after dump the pages images must hold at least N MiB
+  pages-max=N      ... and at most N MiB
+
+A dump with --leave-running (-R) in its options switches to that flow: the
+original must keep running untraced and pass its check, then the images
+are restored and the restored copy must pass too.
+
+Negative tests (names starting with neg_) are functions below: criu must
+fail cleanly on bad targets, damaged images, a killed dumper and a full
+images directory.
+
+Each test prints one line, "PASS name (1.2s)" or "FAIL name: reason" with
+the ends of the logs, and the run ends with "N passed, N failed". The exit
+status is 1 if any test failed.
+"""
+
+import argparse
+import ctypes
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEST_DIR = os.path.join(ROOT, 'test')
+ZDTM_DIR = os.path.join(TEST_DIR, 'zdtm')
+BIN_DIR = os.path.join(ZDTM_DIR, 'bin')
+OUT_DIR = os.path.join(TEST_DIR, 'out')
+CRIU = os.path.join(ROOT, 'criu', 'criu')
+
+READY_TIMEOUT = 30
+DUMP_TIMEOUT = 60
+RESTORE_TIMEOUT = 60
+GONE_TIMEOUT = 10
+EXIT_TIMEOUT = 30
+NEG_TIMEOUT = 10        # a failing criu must give up within this
+SUITE_TIMEOUT = 25 * 60
+
+PR_SET_CHILD_SUBREAPER = 36
+MY_PID = os.getpid()
+SUBREAPER = False
+
+
+class Fail(Exception):
+    """A test failed; the message says why."""
+
+
+def set_subreaper():
+    """Become the parent of every orphan below us, restored processes included."""
+    global SUBREAPER
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        SUBREAPER = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except OSError:
+        SUBREAPER = False
+
+
+# ---------------------------------------------------------------- processes
+
+def proc_stat(pid):
+    """The fields of /proc/PID/stat after the comm, or None if it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data[data.rindex(')') + 2:].split()
+
+
+def proc_state(pid):
+    """R, S, T, Z, ... or None if there is no such process."""
+    st = proc_stat(pid)
+    return st[0] if st else None
+
+
+def proc_ppid(pid):
+    st = proc_stat(pid)
+    return int(st[1]) if st else None
+
+
+def proc_cputime(pid):
+    """utime + stime in clock ticks."""
+    st = proc_stat(pid)
+    return int(st[11]) + int(st[12]) if st else None
+
+
+def proc_status(pid, key):
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith(key + ':'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def proc_maps(pid):
+    try:
+        with open('/proc/%d/maps' % pid) as f:
+            return f.read()
+    except OSError:
+        return ''
+
+
+def proc_exe(pid):
+    try:
+        return os.readlink('/proc/%d/exe' % pid)
+    except OSError:
+        return ''
+
+
+def owned(pid):
+    """Is pid a process this harness started (so that we may kill it)?"""
+    if not pid or pid <= 1 or pid == MY_PID:
+        return False
+    if proc_ppid(pid) == MY_PID:
+        return True
+    return proc_exe(pid).startswith(ROOT + os.sep)
+
+
+def reap(pid):
+    """Collect pid if it is our exited child. True if it no longer exists."""
+    try:
+        wpid, _ = os.waitpid(pid, os.WNOHANG)
+        if wpid == pid:
+            return True
+    except ChildProcessError:
+        pass
+    state = proc_state(pid)
+    return state is None or (state in 'ZX' and proc_ppid(pid) != MY_PID)
+
+
+def wait_exit(pid, timeout):
+    """Wait for pid to end. Returns its wait status, -1 if it ended but
+    was not our child, None on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            wpid, status = os.waitpid(pid, os.WNOHANG)
+            if wpid == pid:
+                return status
+        except ChildProcessError:
+            state = proc_state(pid)
+            if state is None or state in 'ZX':
+                return -1
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.005)
+
+
+def describe_status(status):
+    if status is None:
+        return 'still running'
+    if status == -1:
+        return 'ended'
+    if os.WIFEXITED(status):
+        return 'exit code %d' % os.WEXITSTATUS(status)
+    if os.WIFSIGNALED(status):
+        return 'killed by signal %d' % os.WTERMSIG(status)
+    return 'status %#x' % status
+
+
+def kill_pid(pid):
+    """SIGKILL one process of ours by pid and reap it."""
+    if not owned(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    wait_exit(pid, 5)
+
+
+def our_children():
+    kids = []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit() and proc_ppid(int(entry)) == MY_PID:
+            kids.append(int(entry))
+    return kids
+
+
+def sweep_children():
+    """Kill and reap every process left as our child (orphans come to us
+    as the subreaper), by pid, a few rounds for grandchildren."""
+    for _ in range(5):
+        kids = our_children()
+        if not kids:
+            return
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in kids:
+            wait_exit(pid, 5)
+
+
+def tail(path, lines=15):
+    try:
+        with open(path, errors='replace') as f:
+            data = f.read().splitlines()
+    except OSError:
+        return None
+    return data[-lines:]
+
+
+def unmount_under(path):
+    """Unmount whatever a previous run left mounted under path."""
+    path = os.path.realpath(path)
+    try:
+        with open('/proc/self/mountinfo') as f:
+            points = [line.split()[4] for line in f]
+    except OSError:
+        return
+    for point in sorted(points, key=len, reverse=True):
+        if point == path or point.startswith(path + os.sep):
+            subprocess.run(['umount', '-l', point], stderr=subprocess.DEVNULL)
+
+
+# ---------------------------------------------------------------- tests
+
+def parse_opts(name):
+    """Options from the '/* zdtm: ... */' comment of the test's source."""
+    opts = {}
+    try:
+        with open(os.path.join(ZDTM_DIR, name + '.c')) as f:
+            head = [f.readline() for _ in range(10)]
+    except OSError:
+        return opts
+    for line in head:
+        m = re.search(r'/\*\s*zdtm:(.*?)\*/', line)
+        if not m:
+            continue
+        for tok in shlex.split(m.group(1)):
+            key, _, val = tok.partition('=')
+            opts[key] = val if _ else '1'
+    return opts
+
+
+def zdtm_tests():
+    return sorted(f[:-2] for f in os.listdir(ZDTM_DIR) if f.endswith('.c'))
+
+
+class TestRun:
+    """One run of a zdtm test program, with its files under test/out/OUT."""
+
+    def __init__(self, name, outname=None, env=None, opts=None):
+        self.name = name
+        self.opts = parse_opts(name) if opts is None else opts
+        self.out = os.path.join(OUT_DIR, outname or name)
+        self.img = os.path.join(self.out, 'img')
+        self.pidfile = os.path.join(self.out, 'test.pid')
+        self.outfile = os.path.join(self.out, 'test.out')
+        self.log = os.path.join(self.out, 'test.log')
+        self.dir = os.path.join(self.out, 'dir')
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.pid = None
+        self.pids = set()           # every pid to kill at clean-up
+        self.master = self.slave = None
+        self.tty_output = b''
+        self.logs = []              # (title, path) to show on failure
+
+        unmount_under(self.out)
+        shutil.rmtree(self.out, ignore_errors=True)
+        os.makedirs(self.out)
+        self.add_log('test log', self.log)
+
+    def add_log(self, title, path):
+        if (title, path) not in self.logs:
+            self.logs.append((title, path))
+
+    def flags(self, kind):
+        """criu options from the test's comment, kind 'dump' or 'restore'."""
+        return shlex.split(self.opts.get('flags', '')) + \
+            shlex.split(self.opts.get(kind + '-opts', ''))
+
+    def leave_running(self):
+        flags = self.flags('dump')
+        return '--leave-running' in flags or '-R' in flags
+
+    # -- the test process
+
+    def stdio(self):
+        """The fds the test starts with: (stdin, stdout, stderr)."""
+        if self.opts.get('tty'):
+            self.master, self.slave = os.openpty()
+            return self.slave, self.slave, self.slave
+        if self.opts.get('stdio') == 'devnull':
+            return (os.open('/dev/null', os.O_RDONLY),
+                    os.open('/dev/null', os.O_WRONLY),
+                    os.open('/dev/null', os.O_WRONLY))
+        logfd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        if self.opts.get('stdio') == 'file':
+            path = os.path.join(self.out, 'stdin.txt')
+            with open(path, 'w') as f:
+                f.write(''.join('line%d\n' % i for i in range(1, 10)))
+            return os.open(path, os.O_RDONLY), logfd, logfd
+        return os.open('/dev/null', os.O_RDONLY), logfd, logfd
+
+    def start(self):
+        binary = os.path.join(BIN_DIR, self.name)
+        if not os.access(binary, os.X_OK):
+            raise Fail('%s is not built (make -C test)' % binary)
+        fds = self.stdio()
+        argv = [binary, '--pidfile=' + self.pidfile, '--outfile=' + self.outfile,
+                '--dir=' + self.dir]
+        try:
+            launcher = subprocess.Popen(argv, cwd=ZDTM_DIR, stdin=fds[0], stdout=fds[1],
+                                        stderr=fds[2], env=self.env, start_new_session=True)
+        finally:
+            for fd in set(fds):
+                if fd != self.slave:
+                    os.close(fd)
+        self.pids.add(launcher.pid)
+        try:
+            rc = launcher.wait(READY_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise Fail('not ready after %ds' % READY_TIMEOUT)
+        if rc != 0:
+            raise Fail('set-up failed (launcher exit code %d)' % rc)
+        self.pid = self.read_pid(self.pidfile)
+        self.pids.add(self.pid)
+        if proc_state(self.pid) in (None, 'Z', 'X'):
+            raise Fail('test process %d is not running after set-up' % self.pid)
+
+    @staticmethod
+    def read_pid(path):
+        try:
+            with open(path) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError) as e:
+            raise Fail('no pid in %s: %s' % (path, e))
+
+    def drain_tty(self):
+        while self.master is not None:
+            r, _, _ = select.select([self.master], [], [], 0)
+            if not r:
+                break
+            try:
+                data = os.read(self.master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            self.tty_output += data
+
+    def check_running(self, what):
+        """The process must be alive and not stopped."""
+        state = proc_state(self.pid)
+        if state is None or state in 'ZX':
+            raise Fail('%s: process %d is gone (%s)' % (
+                what, self.pid, describe_status(wait_exit(self.pid, 1))))
+        if state in 'tT':
+            raise Fail('%s: process %d is stopped (state %s)' % (what, self.pid, state))
+
+    def snapshot_maps(self):
+        """Remember the test's maps, to compare after a failed dump."""
+        self.maps_before = proc_maps(self.pid)
+
+    def check_free(self, what, timeout=5):
+        """Wait until the process runs, untraced, without criu's code in
+        its memory and with the maps it had at snapshot_maps() (if called).
+        Returns the reason it is not so, or None."""
+        deadline = time.monotonic() + timeout
+        before = getattr(self, 'maps_before', None)
+        while True:
+            state = proc_state(self.pid)
+            tracer = proc_status(self.pid, 'TracerPid')
+            maps = proc_maps(self.pid)
+            bad = [line for line in maps.splitlines() if 'parasite' in line or 'criu' in line]
+            if state is None or state in 'ZX':
+                return '%s: process %d is gone (%s)' % (
+                    what, self.pid, describe_status(wait_exit(self.pid, 1)))
+            if state in 'tT':
+                why = 'stopped (state %s)' % state
+            elif tracer not in (None, '0'):
+                why = 'traced by %s' % tracer
+            elif bad:
+                why = 'left with mappings: %s' % '; '.join(bad)
+            elif before is not None and maps != before:
+                old, new = set(before.splitlines()), set(maps.splitlines())
+                why = 'left with changed maps: %s' % '; '.join(
+                    ['+' + line for line in sorted(new - old)] +
+                    ['-' + line for line in sorted(old - new)])
+            else:
+                return None
+            if time.monotonic() > deadline:
+                return '%s: process %d is %s' % (what, self.pid, why)
+            time.sleep(0.02)
+
+    def check_spinning(self, what):
+        """A CPU-bound test must be getting CPU time."""
+        t0 = proc_cputime(self.pid)
+        time.sleep(0.3)
+        t1 = proc_cputime(self.pid)
+        if t0 is None or t1 is None or t1 <= t0:
+            raise Fail('%s: the test is not running (CPU time %s -> %s)' % (what, t0, t1))
+
+    def stop_and_check(self, what='test'):
+        """SIGTERM the test, wait for it, read its verdict."""
+        self.check_running('before SIGTERM')
+        os.kill(self.pid, signal.SIGTERM)
+        status = wait_exit(self.pid, EXIT_TIMEOUT)
+        self.drain_tty()
+        if status is None:
+            raise Fail('%s did not exit within %ds of SIGTERM' % (what, EXIT_TIMEOUT))
+        self.pids.discard(self.pid)
+        try:
+            with open(self.outfile) as f:
+                verdict = f.read().strip()
+        except OSError:
+            raise Fail('%s left no verdict (%s)' % (what, describe_status(status)))
+        if verdict != 'PASS':
+            raise Fail('%s: %s' % (what, verdict))
+
+    def wait_gone(self, what='after dump'):
+        status = wait_exit(self.pid, GONE_TIMEOUT)
+        if status is None:
+            raise Fail('%s: process %d is still alive (state %s)' %
+                       (what, self.pid, proc_state(self.pid)))
+        return status
+
+    # -- criu
+
+    def criu(self, args, outname, timeout, tty=False):
+        """Run criu; its stdout and stderr go to OUT/outname (or the tty).
+        Returns (exit code, seconds); a timeout kills it and fails."""
+        outpath = os.path.join(self.out, outname)
+        self.add_log('criu output', outpath)
+        if tty and self.slave is not None:
+            fds = (self.slave, self.slave, self.slave)
+            opened = []
+        else:
+            fd = os.open(outpath, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            null = os.open('/dev/null', os.O_RDONLY)
+            fds = (null, fd, fd)
+            opened = [null, fd]
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen([CRIU] + args, cwd=ROOT, stdin=fds[0], stdout=fds[1],
+                                    stderr=fds[2])
+        except OSError as e:
+            raise Fail('cannot run %s: %s' % (CRIU, e))
+        finally:
+            for fd in opened:
+                os.close(fd)
+        self.pids.add(proc.pid)
+        try:
+            rc = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            kill_pid(proc.pid)
+            proc.wait()
+            raise Fail('criu %s did not finish within %ds' % (args[0], timeout))
+        finally:
+            self.drain_tty()
+        self.pids.discard(proc.pid)
+        return rc, time.monotonic() - start
+
+    def dump(self, extra=()):
+        os.makedirs(self.img, exist_ok=True)
+        self.add_log('dump.log', os.path.join(self.img, 'dump.log'))
+        args = ['dump', '-t', str(self.pid), '-D', self.img, '-o', 'dump.log', '-v4']
+        args += self.flags('dump') + list(extra)
+        rc, secs = self.criu(args, 'dump.out', DUMP_TIMEOUT)
+        if rc != 0:
+            raise Fail('criu dump exited with %d' % rc)
+        return secs
+
+    def restore(self, imgdir=None, timeout=RESTORE_TIMEOUT, outname='restore.out'):
+        """criu restore -d; returns (exit code, seconds) without judging."""
+        imgdir = imgdir or self.img
+        self.add_log('restore.log', os.path.join(imgdir, 'restore.log'))
+        args = ['restore', '-D', imgdir, '-d', '-o', 'restore.log', '-v4',
+                '--pidfile', 'restore.pid'] + self.flags('restore')
+        return self.criu(args, outname, timeout, tty=True)
+
+    def restore_ok(self):
+        rc, secs = self.restore()
+        if rc != 0:
+            raise Fail('criu restore exited with %d' % rc)
+        pid = self.read_pid(os.path.join(self.img, 'restore.pid'))
+        self.pids.add(pid)
+        if pid != self.pid:
+            raise Fail('restored with pid %d, expected %d' % (pid, self.pid))
+        self.check_running('after restore')
+        return secs
+
+    def check_pages(self):
+        lo, hi = self.opts.get('pages-min'), self.opts.get('pages-max')
+        if lo is None and hi is None:
+            return
+        size = sum(os.path.getsize(os.path.join(self.img, f)) for f in os.listdir(self.img)
+                   if f.startswith('pages-'))
+        mib = size / (1 << 20)
+        if (lo is not None and mib < float(lo)) or (hi is not None and mib > float(hi)):
+            raise Fail('pages images hold %.1f MiB, expected %s..%s MiB' % (mib, lo, hi))
+
+    # -- clean-up and reporting
+
+    def cleanup(self):
+        for pid in sorted(self.pids):
+            kill_pid(pid)
+        self.pids.clear()
+        sweep_children()
+        self.drain_tty()
+        if self.tty_output:
+            path = os.path.join(self.out, 'tty.log')
+            with open(path, 'wb') as f:
+                f.write(self.tty_output)
+            self.add_log('terminal', path)
+        for fd in (self.master, self.slave):
+            if fd is not None:
+                os.close(fd)
+        self.master = self.slave = None
+
+    def report(self):
+        text = []
+        for title, path in self.logs:
+            lines = tail(path)
+            if lines:
+                text.append('  --- %s (%s)' % (title, os.path.relpath(path, ROOT)))
+                text += ['  | ' + line for line in lines]
+        return '\n'.join(text)
+
+
+def run_zdtm(name, nocr):
+    t = TestRun(name)
+    try:
+        t.start()
+        if t.opts.get('spin'):
+            t.check_spinning('before dump')
+        if nocr:
+            t.stop_and_check()
+            return t, None
+        if not os.access(CRIU, os.X_OK):
+            raise Fail('%s is not built' % CRIU)
+        t.snapshot_maps()
+        t.dump()
+        t.check_pages()
+        if t.leave_running():
+            why = t.check_free('after dump --leave-running', timeout=2)
+            if why:
+                raise Fail(why)
+            if t.opts.get('spin'):
+                t.check_spinning('after dump --leave-running')
+            t.stop_and_check('the original, left running')
+            os.unlink(t.outfile)
+            t.pids.add(t.pid)
+        else:
+            status = t.wait_gone()
+            if status >= 0 and not os.WIFSIGNALED(status):
+                raise Fail('the dumped process ended by itself (%s)' % describe_status(status))
+        t.restore_ok()
+        if t.opts.get('spin'):
+            t.check_spinning('after restore')
+        t.stop_and_check('the restored test')
+        return t, None
+    except Fail as e:
+        return t, str(e)
+    finally:
+        t.cleanup()
+
+
+# ---------------------------------------------------------------- negative tests
+
+NEGATIVE = {}
+NOTES = []      # details a negative test gives, shown with -v or on failure
+
+
+def note(text):
+    NOTES.append(text)
+
+
+def negative(func):
+    NEGATIVE['neg_' + func.__name__] = func
+    return func
+
+
+def expect_fail(cmd, what, outdir, timeout=NEG_TIMEOUT):
+    """Run cmd, expect it to fail within timeout with an error message on
+    stderr (kept in OUTDIR/criu.err)."""
+    start = time.monotonic()
+    try:
+        res = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True,
+                             timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Fail('%s did not fail within %ds' % (what, timeout))
+    secs = time.monotonic() - start
+    err = res.stderr.decode(errors='replace')
+    with open(os.path.join(outdir, 'criu.err'), 'w') as f:
+        f.write(err + res.stdout.decode(errors='replace'))
+    if res.returncode == 0:
+        raise Fail('%s succeeded' % what)
+    if 'error' not in err.lower():
+        raise Fail('%s exited with %d after %.1fs without an error message on stderr: %r'
+                   % (what, res.returncode, secs, err[-300:]))
+    note('%s: exit code %d in %.2fs: %s' % (what, res.returncode, secs, err.strip()))
+
+
+def neg_out(name):
+    out = os.path.join(OUT_DIR, name)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    return out
+
+
+@negative
+def dump_nopid():
+    """criu dump of a pid that does not exist."""
+    out = neg_out('neg_dump_nopid')
+    with open('/proc/sys/kernel/pid_max') as f:
+        pid = int(f.read()) - 1
+    while proc_state(pid) is not None:
+        pid -= 1
+    expect_fail([CRIU, 'dump', '-t', str(pid), '-D', out], 'criu dump of a free pid', out)
+
+
+@negative
+def dump_kthread():
+    """criu dump of kthreadd (pid 2): a kernel thread."""
+    out = neg_out('neg_dump_kthread')
+    if proc_status(2, 'Name') != 'kthreadd':
+        raise Fail('pid 2 is not kthreadd here')
+    expect_fail([CRIU, 'dump', '-t', '2', '-D', out], 'criu dump of kthreadd', out)
+    if proc_state(2) in (None, 'T', 't'):
+        raise Fail('kthreadd is %s' % proc_state(2))
+
+
+@negative
+def dump_self():
+    """criu dump of its own pid."""
+    out = neg_out('neg_dump_self')
+    cmd = 'exec "$0" dump -t $$ -D "$1"'
+    expect_fail(['sh', '-c', cmd, CRIU, out], 'criu dump of itself', out)
+
+
+def expect_untouched(t, what):
+    why = t.check_free(what)
+    if why:
+        raise Fail(why)
+    t.stop_and_check('the target')
+
+
+@negative
+def dump_noperm():
+    """criu run as nobody against a root process."""
+    t = TestRun('pid_comm_exe', 'neg_dump_noperm')
+    try:
+        t.start()
+        t.snapshot_maps()
+        os.makedirs(t.img)
+        os.chown(t.img, 65534, 65534)
+        expect_fail(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
+                     CRIU, 'dump', '-t', str(t.pid), '-D', t.img],
+                    'criu dump run as nobody', t.out)
+        expect_untouched(t, 'after the refused dump')
+    finally:
+        t.cleanup()
+
+
+def damage_file(path, how):
+    if how == 'truncate':
+        size = os.path.getsize(path)
+        os.truncate(path, max(0, size // 2 - 1))
+    elif how == 'empty':
+        os.truncate(path, 0)
+    elif how == 'magic':
+        with open(path, 'r+b') as f:
+            f.write(b'\xef\xbe\xad\xde')
+
+
+def read_varint(data, pos):
+    val = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        val |= (b & 0x7f) << shift
+        shift += 7
+        if not b & 0x80:
+            return val, pos
+
+
+def flip_entry_byte(path):
+    """Make the first entry of an image undecodable: turn the key of the
+    length-delimited field nearest its middle into wire type 7."""
+    with open(path, 'rb') as f:
+        data = bytearray(f.read())
+    size = int.from_bytes(data[4:8], 'little')
+    start, end = 8, 8 + size
+    keys = []
+    pos = start
+    while pos < end:
+        key, npos = read_varint(data, pos)
+        wire = key & 7
+        if wire == 0:
+            _, npos = read_varint(data, npos)
+        elif wire == 1:
+            npos += 8
+        elif wire == 2:
+            keys.append(pos)
+            length, npos = read_varint(data, npos)
+            npos += length
+        elif wire == 5:
+            npos += 4
+        else:
+            break
+        pos = npos
+    middle = (start + end) // 2
+    where = min(keys, key=lambda k: abs(k - middle)) if keys else middle
+    data[where] ^= 0x05
+    with open(path, 'wb') as f:
+        f.write(data)
+    return where
+
+
+@negative
+def corrupt_images():
+    """Restores from damaged copies of a dump must fail cleanly."""
+    t = TestRun('busyloop', 'neg_corrupt_images')
+    try:
+        t.start()
+        t.dump()
+        t.wait_gone()
+        pid = t.pid
+        pages = sorted(f for f in os.listdir(t.img) if f.startswith('pages-'))
+        if not pages:
+            raise Fail('the dump made no pages image')
+        core, mm = 'core-%d.img' % pid, 'mm-%d.img' % pid
+        cases = [
+            ('truncated-core', [core], lambda d: damage_file(os.path.join(d, core), 'truncate')),
+            ('flipped-mm', [mm], lambda d: flip_entry_byte(os.path.join(d, mm))),
+            ('no-pagemap', ['pagemap-%d.img' % pid],
+             lambda d: os.unlink(os.path.join(d, 'pagemap-%d.img' % pid))),
+            ('truncated-pages', [pages[0]],
+             lambda d: damage_file(os.path.join(d, pages[0]), 'truncate')),
+            ('bad-inventory-magic', ['inventory.img'],
+             lambda d: damage_file(os.path.join(d, 'inventory.img'), 'magic')),
+            ('swapped-mm-core', [core, mm], lambda d: swap(d, core, mm)),
+            ('empty-files', ['files.img'],
+             lambda d: damage_file(os.path.join(d, 'files.img'), 'empty')),
+        ]
+        problems = []
+        for case, names, damage in cases:
+            d = os.path.join(t.out, 'img-' + case)
+            shutil.copytree(t.img, d)
+            for f in ('dump.log', 'restore.log', 'restore.pid'):
+                if os.path.exists(os.path.join(d, f)):
+                    os.unlink(os.path.join(d, f))
+            damage(d)
+            outname = 'restore-%s.out' % case
+            rc, secs = t.restore(d, timeout=NEG_TIMEOUT, outname=outname)
+            text = ''
+            for path in (os.path.join(t.out, outname), os.path.join(d, 'restore.log')):
+                try:
+                    with open(path, errors='replace') as f:
+                        text += f.read()
+                except OSError:
+                    pass
+            if rc == 0:
+                problems.append('%s: restore succeeded' % case)
+                kill_pid(pid)
+                continue
+            if not any(n in text for n in names):
+                problems.append('%s: the error output does not name %s' %
+                                (case, ' or '.join(names)))
+            deadline = time.monotonic() + 2
+            while not reap(pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if not reap(pid):
+                problems.append('%s: a process %d (state %s) is left' %
+                                (case, pid, proc_state(pid)))
+                kill_pid(pid)
+            note('%s: criu restore failed with %d in %.2fs' % (case, rc, secs))
+        if problems:
+            raise Fail('; '.join(problems))
+        t.restore_ok()
+        t.stop_and_check('the test restored from the intact images')
+    finally:
+        t.cleanup()
+
+
+def swap(d, a, b):
+    pa, pb, tmp = os.path.join(d, a), os.path.join(d, b), os.path.join(d, 'swap.tmp')
+    os.rename(pa, tmp)
+    os.rename(pb, pa)
+    os.rename(tmp, pb)
+
+
+def parasite_line(path):
+    try:
+        with open(path, errors='replace') as f:
+            for line in f:
+                low = line.lower()
+                if 'parasite' in low and ('infected' in low or 'daemon' in low):
+                    return line.strip()
+    except OSError:
+        pass
+    return None
+
+
+@negative
+def dumper_killed():
+    """kill -9 criu while its parasite is in the target."""
+    last = None
+    for mb in (256, 1024):
+        t = TestRun('mem_anon_big', 'neg_dumper_killed', env={'ZDTM_MEM_MB': str(mb)},
+                    opts={})
+        try:
+            t.start()
+            t.snapshot_maps()
+            os.makedirs(t.img)
+            log = os.path.join(t.img, 'dump.log')
+            t.add_log('dump.log', log)
+            proc = subprocess.Popen([CRIU, 'dump', '-t', str(t.pid), '-D', t.img, '-v4',
+                                     '-o', 'dump.log'], cwd=ROOT, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            t.pids.add(proc.pid)
+            deadline = time.monotonic() + DUMP_TIMEOUT
+            line = None
+            while proc.poll() is None and time.monotonic() < deadline:
+                line = parasite_line(log)
+                if line:
+                    break
+                time.sleep(0.001)
+            if line and proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+                t.pids.discard(proc.pid)
+                note('%d MiB: killed criu after: %s' % (mb, line))
+                why = t.check_free('after criu was killed', timeout=5)
+                if why:
+                    raise Fail(why)
+                t.stop_and_check('the target')
+                return
+            if proc.poll() is None:
+                raise Fail('no "parasite ... infected" line in dump.log within %ds'
+                           % DUMP_TIMEOUT)
+            last = 'criu dump ended (exit %d) before it could be killed%s' % (
+                proc.returncode, '' if line else '; no "parasite ... infected" line seen')
+            if not line:
+                raise Fail(last)
+            note('%d MiB: %s, trying a bigger target' % (mb, last))
+        finally:
+            t.cleanup()
+    raise Fail(last)
+
+
+@negative
+def dump_enospc():
+    """criu dump into a full images directory (a 64k tmpfs)."""
+    t = TestRun('mem_anon_big', 'neg_dump_enospc', opts={})
+    mounted = False
+    try:
+        t.start()
+        t.snapshot_maps()
+        os.makedirs(t.img)
+        res = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', t.img],
+                             capture_output=True)
+        if res.returncode != 0:
+            raise Fail('cannot mount a tmpfs: %s' % res.stderr.decode(errors='replace'))
+        mounted = True
+        t.add_log('dump.log', os.path.join(t.out, 'dump.log'))
+        args = ['dump', '-t', str(t.pid), '-D', t.img, '-W', t.out, '-o', 'dump.log', '-v4']
+        rc, secs = t.criu(args, 'dump.out', DUMP_TIMEOUT)
+        if rc == 0:
+            raise Fail('criu dump into a full directory succeeded')
+        text = ''
+        for name in ('dump.log', 'dump.out'):
+            try:
+                with open(os.path.join(t.out, name), errors='replace') as f:
+                    text += f.read()
+            except OSError:
+                pass
+        if 'No space left on device' not in text:
+            raise Fail('criu dump failed (exit %d) but not for lack of space' % rc)
+        expect_untouched(t, 'after the failed dump')
+    finally:
+        if mounted:
+            subprocess.run(['umount', t.img])
+            unmount_under(t.img)
+        t.cleanup()
+
+
+def run_negative(name):
+    try:
+        NEGATIVE[name]()
+        return None
+    except Fail as e:
+        return str(e)
+
+
+# ---------------------------------------------------------------- main
+
+
+def cmd_run(args):
+    set_subreaper()
+    names = []
+    all_names = zdtm_tests() + ([] if args.nocr else sorted(NEGATIVE))
+    if args.all:
+        names = all_names
+    for name in args.test or []:
+        if name not in zdtm_tests() and name not in NEGATIVE:
+            print('unknown test %s' % name, file=sys.stderr)
+            return 2
+        if name not in names:
+            names.append(name)
+    if not names:
+        print('nothing to run: give --all or -t NAME', file=sys.stderr)
+        return 2
+    if args.j != 1:
+        print('only -j1 is supported; running one test at a time', file=sys.stderr)
+
+    os.makedirs(OUT_DIR, exist_ok=True)
+    passed = failed = 0
+    suite_deadline = time.monotonic() + SUITE_TIMEOUT
+    for name in names:
+        start = time.monotonic()
+        if start > suite_deadline:
+            failed += 1
+            print('FAIL %s: the suite ran out of time (%ds)' % (name, SUITE_TIMEOUT), flush=True)
+            continue
+        if name in NEGATIVE:
+            if args.nocr:
+                continue
+            del NOTES[:]
+            err = run_negative(name)
+            report = neg_report
+        else:
+            t, err = run_zdtm(name, args.nocr)
+            report = lambda name, t=t: t.report()
+        secs = time.monotonic() - start
+        if err is None:
+            passed += 1
+            print('PASS %s (%.1fs)' % (name, secs), flush=True)
+            if args.verbose and name in NEGATIVE and NOTES:
+                print('\n'.join('  ' + n for n in NOTES), flush=True)
+        else:
+            failed += 1
+            print('FAIL %s: %s (%.1fs)' % (name, err, secs), flush=True)
+            if name in NEGATIVE and NOTES:
+                print('\n'.join('  ' + n for n in NOTES), flush=True)
+            text = report(name)
+            if text:
+                print(text, flush=True)
+            if not args.keep_going:
+                break
+    sweep_children()
+    print('%d passed, %d failed' % (passed, failed), flush=True)
+    return 1 if failed else 0
+
+
+def neg_report(name):
+    """The ends of every log a negative test left in its out dir."""
+    out = os.path.join(OUT_DIR, name)
+    text = []
+    for dirpath, _, files in os.walk(out):
+        for f in sorted(files):
+            if f.endswith('.log') or f.endswith('.out') or f.endswith('.err'):
+                path = os.path.join(dirpath, f)
+                lines = tail(path, 8)
+                if lines:
+                    text.append('  --- %s' % os.path.relpath(path, ROOT))
+                    text += ['  | ' + line for line in lines]
+    return '\n'.join(text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description='checkpoint/restore test harness')
+    sub = parser.add_subparsers(dest='cmd', required=True)
+    run = sub.add_parser('run', help='run tests')
+    run.add_argument('-a', '--all', action='store_true', help='run every test')
+    run.add_argument('-t', '--test', action='append', help='run this test (repeatable)')
+    run.add_argument('--nocr', action='store_true',
+                     help='run the tests without dump/restore (and no negative tests)')
+    run.add_argument('--keep-going', dest='keep_going', action='store_true', default=True,
+                     help='go on after a failure (the default)')
+    run.add_argument('-x', '--no-keep-going', dest='keep_going', action='store_false',
+                     help='stop at the first failure')
+    run.add_argument('-j', type=int, default=1, help='parallel tests (only 1)')
+    run.add_argument('-v', '--verbose', action='store_true',
+                     help='show the details of negative tests that pass')
+    sub.add_parser('list', help='list the tests')
+    args = parser.parse_args()
+
+    if args.cmd == 'list':
+        for name in zdtm_tests() + sorted(NEGATIVE):
+            print(name)
+        return 0
+    return cmd_run(args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

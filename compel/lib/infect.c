@@ -129,45 +129,65 @@ static int set_xsave(struct infect_ctx *ctx)
 	return 0;
 }
 
-/* A `syscall` instruction (0f 05) in the target's vDSO, at the offset it has in ours. */
+#define SYSCALL_SCAN_CHUNK (64 << 10)
+
+/* Search [start, end) of the target for the bytes 0f 05; 0 if absent. */
+static uint64_t scan_for_syscall(pid_t pid, uint64_t start, uint64_t end, uint8_t *buf)
+{
+	uint64_t addr;
+
+	for (addr = start; addr < end; addr += SYSCALL_SCAN_CHUNK - 1) {
+		size_t len = min(end - addr, (uint64_t)SYSCALL_SCAN_CHUNK);
+		struct iovec local = { buf, len }, remote = { (void *)addr, len };
+		ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+		ssize_t i;
+
+		for (i = 0; i + 1 < n; i++)
+			if (buf[i] == 0x0f && buf[i + 1] == 0x05)
+				return addr + i;
+		if (n < (ssize_t)len)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * A `syscall` instruction (0f 05) already in the target: in its vDSO if it
+ * has one, else in any executable mapping. Only the two bytes matter: the
+ * task always stops at syscall exit before running what follows.
+ */
 static int find_syscall_ip(struct infect_ctx *ctx)
 {
-	char path[64], line[512];
+	char path[64], line[512], perms[8];
 	unsigned long start, end;
-	uint64_t found = 0;
+	uint64_t found = 0, fallback = 0;
+	uint8_t *buf;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", ctx->pid);
 	f = fopen(path, "re");
-	if (!f) {
-		pr_perror("can't open %s", path);
-		return -errno;
+	buf = xmalloc(SYSCALL_SCAN_CHUNK);
+	if (!f || !buf) {
+		pr_perror("can't scan %s", path);
+		if (f)
+			fclose(f);
+		free(buf);
+		return -EIO;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		if (!strstr(line, "[vdso]") || sscanf(line, "%lx-%lx", &start, &end) != 2)
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3 || perms[0] != 'r' || perms[2] != 'x')
 			continue;
-		if (end - start <= (64 << 10)) {
-			uint8_t *buf = xmalloc(end - start);
-			struct iovec local = { buf, end - start }, remote = { (void *)start, end - start };
-			ssize_t n;
-			size_t i;
-
-			if (!buf)
-				break;
-			n = process_vm_readv(ctx->pid, &local, 1, &remote, 1, 0);
-			for (i = 0; n > 1 && i + 1 < (size_t)n; i++) {
-				if (buf[i] == 0x0f && buf[i + 1] == 0x05) {
-					found = start + i;
-					break;
-				}
-			}
-			free(buf);
-		}
-		break;
+		if (strstr(line, "[vdso]"))
+			found = scan_for_syscall(ctx->pid, start, end, buf);
+		else if (!fallback && !strstr(line, "[vsyscall]"))
+			fallback = scan_for_syscall(ctx->pid, start, end, buf);
 	}
 	fclose(f);
+	free(buf);
+	if (!found)
+		found = fallback;
 	if (!found) {
-		pr_err("no syscall instruction found in the vDSO of %d\n", ctx->pid);
+		pr_err("no syscall instruction found in the executable memory of %d\n", ctx->pid);
 		return -ENOENT;
 	}
 	ctx->syscall_ip = found;

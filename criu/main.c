@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "cr-context.h"
 #include "log.h"
 #include "options.h"
@@ -100,6 +101,8 @@ int main(int argc, char **argv)
 
 	options_init(&opts);
 	log_set_loglevel(LOG_WARN);
+	if (config_build_argv(argc, argv, &argc, &argv))
+		return 1;
 	ret = parse_options(argc, argv, &opts);
 	if (ret)
 		return ret > 0 ? 0 : 1;

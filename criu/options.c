@@ -279,9 +279,7 @@ static int apply_option(struct cr_options *opts, int c, const char *arg, const c
 		opts->no_default_config = true;
 		break;
 	case OPT_CONFIG:
-		/* Configuration files are not read yet: say so rather than ignore it. */
-		if (!opts->unsupported)
-			opts->unsupported = "--config";
+		/* read before parsing, by config_build_argv() */
 		break;
 	case OPT_TIMEOUT:
 		if (parse_int(arg, 0, 3600, &v)) {

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <time.h>
 
 #include "log.h"
@@ -14,6 +15,8 @@
  * used, so that a user running without -o or -v still sees why it failed.
  */
 static int log_fd = 2;
+/* Set by log_set_fd(): write to log_fd only, never to fds 1 and 2. */
+static bool log_fd_only;
 static int log_level = LOG_WARN;
 static char log_prefix[32];
 static struct timespec log_start;
@@ -34,6 +37,12 @@ int log_init(const char *path, int dirfd)
 	}
 	log_fd = fd;
 	return 0;
+}
+
+void log_set_fd(int fd)
+{
+	log_fd = fd;
+	log_fd_only = true;
 }
 
 int log_get_fd(void)
@@ -102,7 +111,9 @@ void print_on_level(int level, const char *fmt, ...)
 		len = sizeof(buf) - 1;
 
 	/* nowhere to report a failed log write: ignore it */
-	if (level == LOG_MSG) {
+	if (log_fd_only) {
+		log_write(log_fd, buf, len);
+	} else if (level == LOG_MSG) {
 		log_write(1, buf, len);
 		if (log_fd > 2)
 			log_write(log_fd, buf, len);

@@ -117,5 +117,8 @@ int main(int argc, char **argv)
 		pr_msg("%s: %s in %.1f ms\n", opts.command < ARRAY_SIZE(command_names) && command_names[opts.command] ? command_names[opts.command] : "criu", ret ? "failed" : "done",
 		       (now_ns(CLOCK_MONOTONIC) - start) / 1e6);
 	log_close();
+	/* restore without -d exits with the status of the restored process */
+	if (opts.command == CMD_RESTORE && ret > 0)
+		return ret;
 	return ret ? 1 : 0;
 }

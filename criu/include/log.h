@@ -15,6 +15,8 @@ enum {
 
 int log_init(const char *path, int dirfd);
 int log_get_fd(void);
+/* From now on log only to fd (a restored child whose fds 1 and 2 are the target's). */
+void log_set_fd(int fd);
 void log_set_loglevel(int level);
 int log_get_loglevel(void);
 void log_set_prefix(const char *prefix);

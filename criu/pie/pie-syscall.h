@@ -113,4 +113,8 @@ static inline long pie_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 #define sys_rt_sigtimedwait(s, i, t, sz) pie_syscall4(__NR_rt_sigtimedwait, (long)(s), (long)(i), (long)(t), (long)(sz))
 #define sys_set_tid_address(p) pie_syscall1(__NR_set_tid_address, (long)(p))
 
+#define sys_ioctl(fd, c, a) pie_syscall3(__NR_ioctl, (long)(fd), (long)(c), (long)(a))
+#define sys_userfaultfd(f) pie_syscall1(__NR_userfaultfd, (long)(f))
+#define sys_futex(u, op, v, t, u2, v3) pie_syscall6(__NR_futex, (long)(u), (long)(op), (long)(v), (long)(t), (long)(u2), (long)(v3))
+
 #endif

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CR_RESTORER_ARGS_H
+#define CR_RESTORER_ARGS_H
+
+/*
+ * The contract between the restore driver (criu, with libc) and the
+ * restorer blob (freestanding, criu/pie/restorer*.c).
+ *
+ * criu maps one "restorer area" at an address that is free both in its own
+ * layout and in the target's, and lays it out as:
+ *
+ *   [blob][stack][helper stack][args | vmas | runs | close_fds | auxv | names | sigframe | xsave][park]
+ *
+ * The restored child inherits the area, fills in the fd numbers it ends up
+ * with, switches to the stack and calls restorer_sym_restore_task(args).
+ * Every address below is absolute and points inside the area, so the
+ * restorer can use it after everything outside the area is gone. Only
+ * fixed-size integer types are used so that both sides agree on the layout.
+ */
+#include <stdint.h>
+#include <linux/prctl.h>
+
+#define RESTORER_ARGS_MAGIC 0x5253544f52455231ULL /* "RSTORER1" */
+#define RESTORER_STACK_SIZE (128u << 10)
+/* A second thread copies pages on a second CPU when there are many. */
+#define RESTORER_HELPER_STACK_SIZE (64u << 10)
+#define RESTORER_NR_SIGNALS 64
+/* preadv takes at most IOV_MAX (1024) iovecs per call. */
+#define RESTORER_IOV_BATCH 1024
+/* Part of the pages image mapped at a time as the source of UFFDIO_COPY. */
+#define RESTORER_UFFD_WINDOW (64ULL << 20)
+
+/* Kernel special mappings that follow the process rather than its images. */
+enum restorer_special_kind {
+	RESTORER_SPECIAL_VVAR,
+	RESTORER_SPECIAL_VVAR_VCLOCK,
+	RESTORER_SPECIAL_VDSO,
+	RESTORER_SPECIAL_MAX,
+};
+
+struct restorer_special {
+	uint64_t cur_start; /* where criu (and so the child) has it; 0: absent */
+	uint64_t size;
+	uint64_t park_start;   /* inside the area's park region */
+	uint64_t target_start; /* where the target had it; 0: drop it */
+};
+
+/* How the restorer builds a VMA (restorer_vma.how). */
+#define RVMA_FILL 0x1 /* page data lands here: map it writable until filled */
+/*
+ * The VMA must own an anon_vma before it meets its neighbour: in the target
+ * the kernel kept the two apart (fork-inherited anon_vmas, for instance),
+ * while fresh twins would merge into one and change /proc/PID/maps.
+ */
+#define RVMA_TOUCH 0x2
+/* Build it in the scratch range, touch it there, then mremap it into place. */
+#define RVMA_ISOLATE 0x4
+/* Private anonymous memory to fill: registered with userfaultfd for UFFDIO_COPY. */
+#define RVMA_UFFD 0x8
+
+/* One VMA of the target, mapped by the restorer exactly once. */
+struct restorer_vma {
+	uint64_t start;
+	uint64_t end;
+	uint64_t pgoff;	    /* bytes */
+	uint64_t madv;	    /* bit n set: madvise(start, len, n) */
+	uint64_t anon_name; /* address of a NUL-terminated name or 0 */
+	uint32_t prot;	    /* final protection */
+	uint32_t map_flags; /* MAP_* for mmap, without MAP_FIXED */
+	int32_t fd;	    /* -1 for anonymous memory; set by the child */
+	uint32_t how;	    /* RVMA_* */
+};
+
+/* Same layout as struct iovec, for preadv. */
+struct restorer_iov {
+	uint64_t base;
+	uint64_t len;
+};
+
+/* The run may be filled with UFFDIO_COPY: it lies in one RVMA_UFFD VMA. */
+#define RRUN_UFFD 0x1
+
+/* One run of pages: consecutive in memory and in the pages image. */
+struct restorer_run {
+	uint64_t base;
+	uint64_t len;
+	uint64_t off; /* in the pages image */
+	uint32_t how; /* RRUN_* */
+	uint32_t pad;
+};
+
+/* The kernel's struct sigaction for rt_sigaction on x86_64. */
+struct restorer_sigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+struct restorer_args {
+	uint64_t magic;
+	uint64_t area_start;
+	uint64_t area_size;
+
+	int32_t log_fd; /* set by the child; -1: no logging */
+	int32_t log_level;
+	int32_t pages_fd; /* set by the child */
+	uint32_t nr_close_fds;
+	uint64_t close_fds; /* int32_t[nr_close_fds]: helper fds, closed before return */
+
+	uint64_t vmas; /* struct restorer_vma[nr_vmas], ascending */
+	uint64_t nr_vmas;
+	uint64_t runs; /* struct restorer_run[nr_runs], in pages image order */
+	uint64_t nr_runs;
+	uint64_t pages_bytes;	   /* sum of the runs' lengths: the pages image size */
+	uint64_t helper_stack_top; /* 16-byte aligned */
+	int32_t helper_tid;	   /* cleared by the kernel when the helper thread exits */
+	uint32_t nr_cpus;	   /* CPUs criu may run on: more than one allows the helper */
+	/* Free in the target's layout and outside the area: room to build RVMA_ISOLATE VMAs. */
+	uint64_t scratch_start;
+	uint64_t scratch_size;
+
+	struct restorer_special specials[RESTORER_SPECIAL_MAX];
+
+	/* auxv points into the area; exe_fd is set by the child. */
+	struct prctl_mm_map mm_map;
+
+	struct restorer_sigaction sigactions[RESTORER_NR_SIGNALS]; /* [i]: signal i + 1 */
+	uint64_t fs_base;
+	uint64_t gs_base;
+
+	/*
+	 * A ready rt_sigframe holding the target's registers and FPU state,
+	 * with every signal blocked (criu sets the real mask by ptrace once
+	 * the area is gone); rt_sigreturn reads it from rsp - 8.
+	 */
+	uint64_t sigframe;
+};
+
+/*
+ * Exit codes of the child when the restore fails before the target runs.
+ * The details are in the log; the parent names the failing step.
+ */
+enum restore_exit_code {
+	RESTORE_EXIT_CHILD = 70, /* child setup, before the restorer */
+	RESTORE_EXIT_BAD_ARGS = 80,
+	RESTORE_EXIT_PARK_SPECIAL,
+	RESTORE_EXIT_UNMAP,
+	RESTORE_EXIT_MOVE_SPECIAL,
+	RESTORE_EXIT_MAP_VMA,
+	RESTORE_EXIT_MADVISE,
+	RESTORE_EXIT_READ_PAGES,
+	RESTORE_EXIT_COPY_PAGES,
+	RESTORE_EXIT_PROTECT,
+	RESTORE_EXIT_CLOSE_FD,
+	RESTORE_EXIT_SET_MM,
+	RESTORE_EXIT_SIGACTION,
+	RESTORE_EXIT_ARCH_PRCTL,
+	RESTORE_EXIT_MAX,
+};
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CR_RESTORER_INT_H
+#define CR_RESTORER_INT_H
+
+/* Shared by the files of the restorer blob (criu/pie/restorer*.c). */
+#include <stdbool.h>
+
+#include "restorer-args.h"
+
+#define RST_PAGE_SIZE 4096UL
+#define RST_EINTR 4
+#define RST_EAGAIN 11
+#define RST_EEXIST 17
+#define RST_EINVAL 22
+
+#define ptr(addr) ((void *)(unsigned long)(addr))
+#define RST_STR_(x) #x
+#define RST_STR(x) RST_STR_(x)
+
+/* Log what failed (and err) to the log fd, then exit_group(code). */
+void restorer_fail(const struct restorer_args *args, int code, const char *what, long err) __attribute__((noreturn));
+/* Log at -v4 only. */
+void restorer_debug(const struct restorer_args *args, const char *what, long num);
+
+/* restorer-pages.c: put the page data of the pages image into place. */
+void restorer_fill_pages(struct restorer_args *args);
+
+#endif

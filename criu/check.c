@@ -76,8 +76,7 @@ static int check_map_files(void)
 
 	if (p == MAP_FAILED)
 		return -1;
-	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
-		 (unsigned long)p + PAGE_SIZE);
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p, (unsigned long)p + PAGE_SIZE);
 	fd = open(path, O_RDONLY);
 	munmap(p, PAGE_SIZE);
 	if (fd < 0)

@@ -144,12 +144,13 @@ static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, cons
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
 		return &reg_fd_ops;
 	pr_err("can't dump fd %d of process %d: %s is a %s, not supported yet\n", fd, pid, link,
-	       S_ISFIFO(st->st_mode) ? "FIFO" : S_ISSOCK(st->st_mode) ? "socket" : "special file");
+	       S_ISFIFO(st->st_mode)   ? "FIFO"
+	       : S_ISSOCK(st->st_mode) ? "socket"
+				       : "special file");
 	return NULL;
 }
 
-static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_img *img,
-		       const struct cr_options *opts)
+static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_img *img, const struct cr_options *opts)
 {
 	char path[64], link[PATH_MAX];
 	FdinfoEntry fdi = FDINFO_ENTRY__INIT;

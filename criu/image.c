@@ -24,8 +24,7 @@ const struct img_desc img_descs[CR_IMG_MAX] = {
 	[CR_IMG_PSTREE] = { "pstree.img", 0x43524932, NULL, &pstree_entry__descriptor },
 	[CR_IMG_CORE] = { "core-%u.img", 0x43524933, NULL, &task_core_entry__descriptor },
 	[CR_IMG_MM] = { "mm-%u.img", 0x43524934, NULL, &mm_entry__descriptor },
-	[CR_IMG_PAGEMAP] = { "pagemap-%u.img", 0x43524935, &pagemap_head__descriptor,
-			     &pagemap_entry__descriptor },
+	[CR_IMG_PAGEMAP] = { "pagemap-%u.img", 0x43524935, &pagemap_head__descriptor, &pagemap_entry__descriptor },
 	[CR_IMG_PAGES] = { "pages-%u.img", 0, NULL, NULL },
 	[CR_IMG_FILES] = { "files.img", 0x43524937, NULL, &file_entry__descriptor },
 	[CR_IMG_FDINFO] = { "fdinfo-%u.img", 0x43524938, NULL, &fdinfo_entry__descriptor },
@@ -207,8 +206,7 @@ int img_read_entry(struct cr_img *img, const ProtobufCMessageDescriptor *desc, P
 
 	ret = read_all(img->fd, &len, sizeof(len));
 	if (ret < 0) {
-		pr_err("%s: read error at offset %llu: %s\n", img->name, (unsigned long long)img->off,
-		       strerror(-ret));
+		pr_err("%s: read error at offset %llu: %s\n", img->name, (unsigned long long)img->off, strerror(-ret));
 		return -EIO;
 	}
 	if (ret == 0)
@@ -236,8 +234,8 @@ int img_read_entry(struct cr_img *img, const ProtobufCMessageDescriptor *desc, P
 	*msg = protobuf_c_message_unpack(desc, NULL, len, buf);
 	free(buf);
 	if (!*msg) {
-		pr_err("%s: entry at offset %llu does not decode as %s\n", img->name,
-		       (unsigned long long)img->off, desc->name);
+		pr_err("%s: entry at offset %llu does not decode as %s\n", img->name, (unsigned long long)img->off,
+		       desc->name);
 		return -EINVAL;
 	}
 	img->off += sizeof(len) + len;

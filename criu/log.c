@@ -99,8 +99,7 @@ void print_on_level(int level, const char *fmt, ...)
 			ts.tv_nsec += 1000000000;
 			ts.tv_sec--;
 		}
-		off = snprintf(buf, sizeof(buf), "(%02ld.%06ld) %s", (long)ts.tv_sec, ts.tv_nsec / 1000,
-			       log_prefix);
+		off = snprintf(buf, sizeof(buf), "(%02ld.%06ld) %s", (long)ts.tv_sec, ts.tv_nsec / 1000, log_prefix);
 	}
 	va_start(args, fmt);
 	errno = saved_errno;

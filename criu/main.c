@@ -64,7 +64,10 @@ static int setup_dirs(struct cr_ctx *ctx)
 }
 
 static const char *const command_names[] = {
-	[CMD_DUMP] = "dump", [CMD_RESTORE] = "restore", [CMD_CHECK] = "check", [CMD_SHOW] = "show",
+	[CMD_DUMP] = "dump",
+	[CMD_RESTORE] = "restore",
+	[CMD_CHECK] = "check",
+	[CMD_SHOW] = "show",
 };
 
 static int run_command(struct cr_ctx *ctx)
@@ -114,8 +117,11 @@ int main(int argc, char **argv)
 	start = now_ns(CLOCK_MONOTONIC);
 	ret = run_command(&ctx);
 	if (opts.display_stats)
-		pr_msg("%s: %s in %.1f ms\n", opts.command < ARRAY_SIZE(command_names) && command_names[opts.command] ? command_names[opts.command] : "criu", ret ? "failed" : "done",
-		       (now_ns(CLOCK_MONOTONIC) - start) / 1e6);
+		pr_msg("%s: %s in %.1f ms\n",
+		       opts.command < ARRAY_SIZE(command_names) && command_names[opts.command]
+			       ? command_names[opts.command]
+			       : "criu",
+		       ret ? "failed" : "done", (now_ns(CLOCK_MONOTONIC) - start) / 1e6);
 	log_close();
 	/* restore without -d exits with the status of the restored process */
 	if (opts.command == CMD_RESTORE && ret > 0)

@@ -37,9 +37,12 @@ static const struct {
 	const char *label;
 	VmaKind kind;
 } special_vmas[] = {
-	{ "[heap]", VMA_KIND__VMA_HEAP },   { "[stack]", VMA_KIND__VMA_STACK },
-	{ "[vdso]", VMA_KIND__VMA_VDSO },   { "[vvar]", VMA_KIND__VMA_VVAR },
-	{ "[vvar_vclock]", VMA_KIND__VMA_VVAR_VCLOCK }, { "[vsyscall]", VMA_KIND__VMA_VSYSCALL },
+	{ "[heap]", VMA_KIND__VMA_HEAP },
+	{ "[stack]", VMA_KIND__VMA_STACK },
+	{ "[vdso]", VMA_KIND__VMA_VDSO },
+	{ "[vvar]", VMA_KIND__VMA_VVAR },
+	{ "[vvar_vclock]", VMA_KIND__VMA_VVAR_VCLOCK },
+	{ "[vsyscall]", VMA_KIND__VMA_VSYSCALL },
 };
 
 static bool ends_with(const char *s, const char *suffix)

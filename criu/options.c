@@ -149,18 +149,12 @@ static const struct {
 	enum cr_command cmd;
 	bool supported;
 } commands[] = {
-	{ "dump", CMD_DUMP, true },
-	{ "pre-dump", CMD_PRE_DUMP, false },
-	{ "restore", CMD_RESTORE, true },
-	{ "check", CMD_CHECK, true },
-	{ "show", CMD_SHOW, true },
-	{ "page-server", CMD_PAGE_SERVER, false },
-	{ "service", CMD_SERVICE, false },
-	{ "swrk", CMD_SWRK, false },
-	{ "dedup", CMD_DEDUP, false },
-	{ "lazy-pages", CMD_LAZY_PAGES, false },
-	{ "cpuinfo", CMD_CPUINFO, false },
-	{ "exec", CMD_EXEC, false },
+	{ "dump", CMD_DUMP, true },	   { "pre-dump", CMD_PRE_DUMP, false },
+	{ "restore", CMD_RESTORE, true },  { "check", CMD_CHECK, true },
+	{ "show", CMD_SHOW, true },	   { "page-server", CMD_PAGE_SERVER, false },
+	{ "service", CMD_SERVICE, false }, { "swrk", CMD_SWRK, false },
+	{ "dedup", CMD_DEDUP, false },	   { "lazy-pages", CMD_LAZY_PAGES, false },
+	{ "cpuinfo", CMD_CPUINFO, false }, { "exec", CMD_EXEC, false },
 };
 
 void options_init(struct cr_options *opts)

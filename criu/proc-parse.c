@@ -116,9 +116,10 @@ static uint32_t parse_vmflags(const char *s)
 		char name[3];
 		uint32_t bit;
 	} names[] = {
-		{ "gd", VMF_GROWSDOWN }, { "sh", VMF_SHARED },	  { "dc", VMF_DONTCOPY },  { "dd", VMF_DONTDUMP },
+		{ "gd", VMF_GROWSDOWN }, { "sh", VMF_SHARED },	   { "dc", VMF_DONTCOPY },  { "dd", VMF_DONTDUMP },
 		{ "hg", VMF_HUGEPAGE },	 { "nh", VMF_NOHUGEPAGE }, { "mg", VMF_MERGEABLE }, { "wf", VMF_WIPEONFORK },
-		{ "mw", VMF_MAYWRITE }, { "lo", VMF_LOCKED },	 { "io", VMF_IO },	  { "pf", VMF_PFNMAP },	   { "mm", VMF_MIXEDMAP },
+		{ "mw", VMF_MAYWRITE },	 { "lo", VMF_LOCKED },	   { "io", VMF_IO },	    { "pf", VMF_PFNMAP },
+		{ "mm", VMF_MIXEDMAP },
 	};
 	uint32_t flags = 0;
 	size_t i;

@@ -84,7 +84,8 @@ int seize_task(pid_t pid, unsigned timeout)
 		int err = errno;
 
 		if (err == EPERM)
-			pr_err("can't seize %d: permission denied (ptrace needs CAP_SYS_PTRACE or the same user, and ptrace_scope may forbid it)\n",
+			pr_err("can't seize %d: permission denied (ptrace needs CAP_SYS_PTRACE or the same user, and "
+			       "ptrace_scope may forbid it)\n",
 			       pid);
 		else
 			pr_err("can't seize %d: %s\n", pid, strerror(err));

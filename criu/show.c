@@ -40,10 +40,11 @@ static void print_message(const ProtobufCMessage *m, int depth);
 
 static bool field_is_hex(const ProtobufCFieldDescriptor *f)
 {
-	static const char *const hex[] = { "start", "end", "vaddr", "ip", "sp", "handler", "restorer", "mask",
-					   "blocked", "flags", "fs_base", "gs_base", "brk", "start_brk",
-					   "start_code", "end_code", "start_data", "end_data", "start_stack",
-					   "arg_start", "arg_end", "env_start", "env_end", "madv", "xfeatures" };
+	static const char *const hex[] = { "start",    "end",	     "vaddr",	 "ip",		"sp",
+					   "handler",  "restorer",   "mask",	 "blocked",	"flags",
+					   "fs_base",  "gs_base",    "brk",	 "start_brk",	"start_code",
+					   "end_code", "start_data", "end_data", "start_stack", "arg_start",
+					   "arg_end",  "env_start",  "env_end",	 "madv",	"xfeatures" };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(hex); i++)
@@ -77,8 +78,7 @@ static void print_value(const ProtobufCFieldDescriptor *f, const void *p, int de
 		printf("%s", *(const protobuf_c_boolean *)p ? "true" : "false");
 		break;
 	case PROTOBUF_C_TYPE_ENUM: {
-		const ProtobufCEnumValue *ev =
-			protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)p);
+		const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)p);
 
 		if (ev)
 			print_string(ev->name);

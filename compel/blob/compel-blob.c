@@ -131,7 +131,9 @@ static int emit_relocs(const struct elf_file *f, FILE *out, const char *prefix, 
 			if (ELF64_R_TYPE(r[j].r_info) == R_X86_64_NONE)
 				continue;
 			if (ELF64_R_TYPE(r[j].r_info) != R_X86_64_RELATIVE) {
-				fprintf(stderr, "compel-blob: %s: relocation type %lu at 0x%lx: only R_X86_64_RELATIVE is allowed\n",
+				fprintf(stderr,
+					"compel-blob: %s: relocation type %lu at 0x%lx: only R_X86_64_RELATIVE is "
+					"allowed\n",
 					f->path, (unsigned long)ELF64_R_TYPE(r[j].r_info),
 					(unsigned long)r[j].r_offset);
 				return -1;

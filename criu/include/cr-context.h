@@ -7,7 +7,7 @@
 /* What every command gets: its options and the directories it works in. */
 struct cr_ctx {
 	struct cr_options *opts;
-	int imgdir_fd; /* images directory */
+	int imgdir_fd;	/* images directory */
 	int workdir_fd; /* work directory (logs, pidfile default), images dir if unset */
 };
 

@@ -32,7 +32,7 @@ struct cr_img {
 	int type;
 	bool write;
 	char name[64]; /* file name inside the images dir, for messages */
-	uint64_t off;	/* offset of the next entry, for messages */
+	uint64_t off;  /* offset of the next entry, for messages */
 	/* write buffering */
 	uint8_t *buf;
 	size_t buf_len;

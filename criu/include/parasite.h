@@ -7,7 +7,7 @@
 
 enum {
 	PARASITE_CMD_GET_MISC = 1,
-	PARASITE_CMD_MPROTECT, /* arg = number of regions in args->iovs (base, len, prot) */
+	PARASITE_CMD_MPROTECT,	 /* arg = number of regions in args->iovs (base, len, prot) */
 	PARASITE_CMD_DUMP_PAGES, /* arg = number of iovs; the pipe comes with the command */
 };
 

@@ -28,19 +28,19 @@ struct proc_status {
 };
 
 /* smaps VmFlags we care about */
-#define VMF_GROWSDOWN (1u << 0) /* gd */
-#define VMF_SHARED (1u << 1) /* sh */
-#define VMF_DONTCOPY (1u << 2) /* dc */
-#define VMF_DONTDUMP (1u << 3) /* dd */
-#define VMF_HUGEPAGE (1u << 4) /* hg */
+#define VMF_GROWSDOWN (1u << 0)	 /* gd */
+#define VMF_SHARED (1u << 1)	 /* sh */
+#define VMF_DONTCOPY (1u << 2)	 /* dc */
+#define VMF_DONTDUMP (1u << 3)	 /* dd */
+#define VMF_HUGEPAGE (1u << 4)	 /* hg */
 #define VMF_NOHUGEPAGE (1u << 5) /* nh */
-#define VMF_MERGEABLE (1u << 6) /* mg */
+#define VMF_MERGEABLE (1u << 6)	 /* mg */
 #define VMF_WIPEONFORK (1u << 7) /* wf */
-#define VMF_LOCKED (1u << 8) /* lo */
-#define VMF_IO (1u << 9) /* io */
-#define VMF_PFNMAP (1u << 10) /* pf */
-#define VMF_MIXEDMAP (1u << 11) /* mm */
-#define VMF_MAYWRITE (1u << 12) /* mw */
+#define VMF_LOCKED (1u << 8)	 /* lo */
+#define VMF_IO (1u << 9)	 /* io */
+#define VMF_PFNMAP (1u << 10)	 /* pf */
+#define VMF_MIXEDMAP (1u << 11)	 /* mm */
+#define VMF_MAYWRITE (1u << 12)	 /* mw */
 
 struct proc_vma {
 	uint64_t start, end, pgoff;

@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 enum unseize_mode {
-	UNSEIZE_RUN, /* let the task go on as before */
+	UNSEIZE_RUN,  /* let the task go on as before */
 	UNSEIZE_STOP, /* leave it stopped (--leave-stopped) */
 	UNSEIZE_KILL, /* kill it (the default after a successful dump) */
 };

@@ -79,7 +79,8 @@ static inline long pie_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 #define sys_read(fd, buf, n) pie_syscall3(__NR_read, (long)(fd), (long)(buf), (long)(n))
 #define sys_write(fd, buf, n) pie_syscall3(__NR_write, (long)(fd), (long)(buf), (long)(n))
 #define sys_close(fd) pie_syscall1(__NR_close, (long)(fd))
-#define sys_mmap(a, l, p, f, fd, o) pie_syscall6(__NR_mmap, (long)(a), (long)(l), (long)(p), (long)(f), (long)(fd), (long)(o))
+#define sys_mmap(a, l, p, f, fd, o) \
+	pie_syscall6(__NR_mmap, (long)(a), (long)(l), (long)(p), (long)(f), (long)(fd), (long)(o))
 #define sys_munmap(a, l) pie_syscall2(__NR_munmap, (long)(a), (long)(l))
 #define sys_mprotect(a, l, p) pie_syscall3(__NR_mprotect, (long)(a), (long)(l), (long)(p))
 #define sys_mremap(o, ol, nl, f, na) pie_syscall5(__NR_mremap, (long)(o), (long)(ol), (long)(nl), (long)(f), (long)(na))
@@ -115,6 +116,7 @@ static inline long pie_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 
 #define sys_ioctl(fd, c, a) pie_syscall3(__NR_ioctl, (long)(fd), (long)(c), (long)(a))
 #define sys_userfaultfd(f) pie_syscall1(__NR_userfaultfd, (long)(f))
-#define sys_futex(u, op, v, t, u2, v3) pie_syscall6(__NR_futex, (long)(u), (long)(op), (long)(v), (long)(t), (long)(u2), (long)(v3))
+#define sys_futex(u, op, v, t, u2, v3) \
+	pie_syscall6(__NR_futex, (long)(u), (long)(op), (long)(v), (long)(t), (long)(u2), (long)(v3))
 
 #endif

@@ -111,11 +111,9 @@ static void wait_ready(pid_t child)
 		nanosleep(&ts, NULL);
 	}
 	if (WIFEXITED(status))
-		fprintf(stderr, "%s: test exited with %d during set-up\n", test_name,
-			WEXITSTATUS(status));
+		fprintf(stderr, "%s: test exited with %d during set-up\n", test_name, WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		fprintf(stderr, "%s: test killed by signal %d during set-up\n", test_name,
-			WTERMSIG(status));
+		fprintf(stderr, "%s: test killed by signal %d during set-up\n", test_name, WTERMSIG(status));
 	_exit(1);
 }
 

@@ -142,8 +142,8 @@ int main(int argc, char **argv)
 
 	nb = collect(before);
 	for (i = 0; i < nb; i++)
-		test_msg("fd %d: %s flags %#o fd flags %d pos %ld", before[i].fd, before[i].path,
-			 before[i].fl, before[i].fdfl, (long)before[i].pos);
+		test_msg("fd %d: %s flags %#o fd flags %d pos %ld", before[i].fd, before[i].path, before[i].fl,
+			 before[i].fdfl, (long)before[i].pos);
 	/* again: the messages moved the offset of the log */
 	nb = collect(before);
 
@@ -193,8 +193,7 @@ int main(int argc, char **argv)
 		fail("b.data is %ld bytes after an O_APPEND write, expected 108", (long)st.st_size);
 	snprintf(path, sizeof(path), "%s/b.data", dir);
 	i = open(path, O_RDONLY);
-	if (i < 0 || pread(i, buf, 108, 0) != 108 || memcmp(buf, pat_b, 100) ||
-	    memcmp(buf + 100, "appended", 8))
+	if (i < 0 || pread(i, buf, 108, 0) != 108 || memcmp(buf, pat_b, 100) || memcmp(buf + 100, "appended", 8))
 		fail("the O_APPEND write is not at the end of b.data");
 	close(i);
 	pass();

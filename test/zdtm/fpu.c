@@ -10,9 +10,9 @@
 
 #include "zdtmtst.h"
 
-#define X87_CW		0x067f	/* all exceptions masked, PC=53 bit, RC=down */
-#define MXCSR		0xdfc0	/* all masked, RC=up, FTZ, DAZ */
-#define MXCSR_DAZ	0x0040
+#define X87_CW 0x067f /* all exceptions masked, PC=53 bit, RC=down */
+#define MXCSR 0xdfc0  /* all masked, RC=up, FTZ, DAZ */
+#define MXCSR_DAZ 0x0040
 
 static uint16_t get_cw(void)
 {
@@ -53,11 +53,11 @@ static uint32_t mxcsr_mask(void)
 }
 
 struct results {
-	double sse_div;		/* 1/3 in SSE, rounded up */
-	double sse_neg;		/* -1/3 in SSE, rounded up */
-	double sse_tiny;	/* a denormal result, flushed to zero */
-	long double x87_div;	/* 1/3 in x87, 53-bit precision, rounded down */
-	long double x87_neg;	/* -2/3 in x87 */
+	double sse_div;	     /* 1/3 in SSE, rounded up */
+	double sse_neg;	     /* -1/3 in SSE, rounded up */
+	double sse_tiny;     /* a denormal result, flushed to zero */
+	long double x87_div; /* 1/3 in x87, 53-bit precision, rounded down */
+	long double x87_neg; /* -2/3 in x87 */
 };
 
 static void compute(struct results *r)
@@ -89,8 +89,7 @@ int main(int argc, char **argv)
 	set_cw(X87_CW);
 	set_mxcsr(mxcsr);
 	compute(&before);
-	if (!memcmp(&before.sse_div, &dflt.sse_div, sizeof(double)) ||
-	    !memcmp(&before.x87_div, &dflt.x87_div, 10))
+	if (!memcmp(&before.sse_div, &dflt.sse_div, sizeof(double)) || !memcmp(&before.x87_div, &dflt.x87_div, 10))
 		fail("setting the rounding modes changed nothing");
 
 	test_daemon();
@@ -108,11 +107,10 @@ int main(int argc, char **argv)
 	if (memcmp(&before.sse_div, &after.sse_div, sizeof(double)) ||
 	    memcmp(&before.sse_neg, &after.sse_neg, sizeof(double)) ||
 	    memcmp(&before.sse_tiny, &after.sse_tiny, sizeof(double)))
-		fail("SSE results differ: %a %a %a, expected %a %a %a", after.sse_div, after.sse_neg,
-		     after.sse_tiny, before.sse_div, before.sse_neg, before.sse_tiny);
-	if (memcmp(&before.x87_div, &after.x87_div, 10) ||
-	    memcmp(&before.x87_neg, &after.x87_neg, 10))
-		fail("x87 results differ: %La %La, expected %La %La", after.x87_div, after.x87_neg,
-		     before.x87_div, before.x87_neg);
+		fail("SSE results differ: %a %a %a, expected %a %a %a", after.sse_div, after.sse_neg, after.sse_tiny,
+		     before.sse_div, before.sse_neg, before.sse_tiny);
+	if (memcmp(&before.x87_div, &after.x87_div, 10) || memcmp(&before.x87_neg, &after.x87_neg, 10))
+		fail("x87 results differ: %La %La, expected %La %La", after.x87_div, after.x87_neg, before.x87_div,
+		     before.x87_neg);
 	pass();
 }

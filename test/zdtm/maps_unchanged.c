@@ -108,8 +108,7 @@ int main(int argc, char **argv)
 		if (ka != kb || anon_a != anon_b || memcmp(a, b, ka)) {
 			print_maps("maps before:", before);
 			print_maps("maps after:", after);
-			fail("maps line %d differs: \"%.*s\", expected \"%.*s\"", line, (int)lb, b,
-			     (int)la, a);
+			fail("maps line %d differs: \"%.*s\", expected \"%.*s\"", line, (int)lb, b, (int)la, a);
 		}
 		a = na;
 		b = nb;

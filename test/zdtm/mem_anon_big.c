@@ -24,9 +24,9 @@
 
 #include "zdtmtst.h"
 
-#define PAGE		4096UL
-#define CHUNK		(4UL << 20)
-#define CHUNK_PAGES	(CHUNK / PAGE)
+#define PAGE 4096UL
+#define CHUNK (4UL << 20)
+#define CHUNK_PAGES (CHUNK / PAGE)
 
 enum { UNTOUCHED, PATTERN, DROPPED };
 
@@ -84,8 +84,7 @@ int main(int argc, char **argv)
 		if (madvise(mem + i * PAGE, CHUNK, MADV_DONTNEED))
 			fail_errno("madvise(MADV_DONTNEED)");
 	}
-	test_msg("%zu MiB at %p, %zu pattern pages (%zu MiB)", size >> 20, mem, present,
-		 present * PAGE >> 20);
+	test_msg("%zu MiB at %p, %zu pattern pages (%zu MiB)", size >> 20, mem, present, present * PAGE >> 20);
 
 	test_daemon();
 	test_waitsig();
@@ -106,8 +105,8 @@ int main(int argc, char **argv)
 				off = -1;
 		}
 		if (off >= 0)
-			fail("page %zu (%s) at %p: wrong byte at offset %zd (%#x)", i, kind_name[kind],
-			     page, off, page[off]);
+			fail("page %zu (%s) at %p: wrong byte at offset %zd (%#x)", i, kind_name[kind], page, off,
+			     page[off]);
 	}
 	if (sum_after != sum_before)
 		fail("checksum %#lx, expected %#lx", sum_after, sum_before);

@@ -19,10 +19,10 @@
 
 #include "zdtmtst.h"
 
-#define PAGE		4096UL
-#define NR_PAGES	16
-#define SEED_A		0xf11e
-#define SEED_B(p)	(0xc0c0 + (p))
+#define PAGE 4096UL
+#define NR_PAGES 16
+#define SEED_A 0xf11e
+#define SEED_B(p) (0xc0c0 + (p))
 
 static uint8_t expect[NR_PAGES * PAGE];
 static uint8_t file_data[NR_PAGES * PAGE];
@@ -67,8 +67,8 @@ static void check_maps(void *addr, const char *path, unsigned long pgoff)
 		if (strcmp(name, path))
 			fail("%p is mapped from \"%s\", expected %s", addr, name, path);
 		if (off + ((unsigned long)addr - start) != pgoff)
-			fail("%p maps file offset %#lx, expected %#lx", addr,
-			     off + ((unsigned long)addr - start), pgoff);
+			fail("%p maps file offset %#lx, expected %#lx", addr, off + ((unsigned long)addr - start),
+			     pgoff);
 		return;
 	}
 	fail("%p is not mapped", addr);

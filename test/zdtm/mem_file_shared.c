@@ -17,8 +17,8 @@
 
 #include "zdtmtst.h"
 
-#define PAGE		4096UL
-#define NR_PAGES	8
+#define PAGE 4096UL
+#define NR_PAGES 8
 
 static uint8_t expect[NR_PAGES * PAGE], buf[NR_PAGES * PAGE];
 
@@ -49,8 +49,7 @@ static void check_maps(void *addr, const char *path)
 		if ((unsigned long)addr < start || (unsigned long)addr >= end)
 			continue;
 		if (strcmp(name, path) || strcmp(perms, "rw-s"))
-			fail("%p is mapped %s from \"%s\", expected rw-s from %s", addr, perms, name,
-			     path);
+			fail("%p is mapped %s from \"%s\", expected rw-s from %s", addr, perms, name, path);
 		return;
 	}
 	fail("%p is not mapped", addr);

@@ -13,11 +13,11 @@
 
 #include "zdtmtst.h"
 
-#define PAGE		4096UL
-#define NR_PAGES	12
-#define GUARD_FIRST	4
-#define GUARD_PAGES	4
-#define RESV_PAGES	16
+#define PAGE 4096UL
+#define NR_PAGES 12
+#define GUARD_FIRST 4
+#define GUARD_PAGES 4
+#define RESV_PAGES 16
 
 int main(int argc, char **argv)
 {
@@ -59,8 +59,9 @@ int main(int argc, char **argv)
 	off = check_pattern(mem, NR_PAGES * PAGE, 0x6a4d);
 	if (off >= 0)
 		fail("page %zd%s: wrong data at offset %zd", off / PAGE,
-		     off / PAGE >= GUARD_FIRST && off / PAGE < GUARD_FIRST + GUARD_PAGES ?
-			     " (data under the PROT_NONE guard)" : "",
+		     off / PAGE >= GUARD_FIRST && off / PAGE < GUARD_FIRST + GUARD_PAGES
+			     ? " (data under the PROT_NONE guard)"
+			     : "",
 		     off % PAGE);
 	pass();
 }

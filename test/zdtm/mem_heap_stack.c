@@ -18,18 +18,17 @@
 
 #include "zdtmtst.h"
 
-#define NR_BLOCKS	32
-#define SBRK_SIZE	(8UL << 20)
-#define DEPTH		64
-#define FRAME_SIZE	(16 << 10)
+#define NR_BLOCKS 32
+#define SBRK_SIZE (8UL << 20)
+#define DEPTH 64
+#define FRAME_SIZE (16 << 10)
 
 extern char **environ;
 
 /* /proc/self/stat fields 26-28 and 45-51 (1-based, as in proc(5)) */
 static const int stat_fields[] = { 26, 27, 28, 45, 46, 47, 48, 49, 50, 51 };
-static const char *const stat_names[] = { "start_code", "end_code", "start_stack", "start_data",
-					   "end_data", "start_brk", "arg_start", "arg_end",
-					   "env_start", "env_end" };
+static const char *const stat_names[] = { "start_code", "end_code",  "start_stack", "start_data", "end_data",
+					  "start_brk",	"arg_start", "arg_end",	    "env_start",  "env_end" };
 #define NR_STAT ((int)(sizeof(stat_fields) / sizeof(stat_fields[0])))
 
 static void *blocks[NR_BLOCKS];
@@ -116,15 +115,14 @@ static void wait_and_check_heap(void)
 	for (i = 0; i < NR_BLOCKS; i++) {
 		off = check_pattern(blocks[i], block_size[i], 0x4ea9 + i);
 		if (off >= 0)
-			fail("malloc block %d (%p, %zu bytes): wrong data at offset %zd", i, blocks[i],
-			     block_size[i], off);
+			fail("malloc block %d (%p, %zu bytes): wrong data at offset %zd", i, blocks[i], block_size[i],
+			     off);
 	}
 
 	read_stat(stat_after);
 	for (i = 0; i < NR_STAT; i++)
 		if (stat_after[i] != stat_before[i])
-			fail("/proc/self/stat %s is %#lx, expected %#lx", stat_names[i], stat_after[i],
-			     stat_before[i]);
+			fail("/proc/self/stat %s is %#lx, expected %#lx", stat_names[i], stat_after[i], stat_before[i]);
 
 	len = read_file("/proc/self/cmdline", buf, sizeof(buf));
 	if (len != cmdline_len || memcmp(buf, cmdline_before, len))

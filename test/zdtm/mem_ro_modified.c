@@ -12,10 +12,10 @@
 
 #include "zdtmtst.h"
 
-#define PAGE		4096UL
-#define NR_PAGES	16
-#define RO_FIRST	4
-#define RO_LAST		11
+#define PAGE 4096UL
+#define NR_PAGES 16
+#define RO_FIRST 4
+#define RO_LAST 11
 
 static int is_ro(int page)
 {

@@ -34,8 +34,7 @@ static void usr1_handler(int sig, siginfo_t *si, void *uc)
 	sigprocmask(SIG_BLOCK, NULL, &cur);
 	if (sig != SIGUSR1 || si->si_signo != SIGUSR1 || si->si_pid != getpid())
 		usr1_bad = 1;
-	if (!sigismember(&cur, SIGUSR2) || !sigismember(&cur, SIGINT) ||
-	    !sigismember(&cur, SIGUSR1))
+	if (!sigismember(&cur, SIGUSR2) || !sigismember(&cur, SIGINT) || !sigismember(&cur, SIGUSR1))
 		usr1_bad = 2;
 }
 
@@ -82,14 +81,12 @@ static int usable(int sig)
 	return sig != SIGKILL && sig != SIGSTOP && (sig < 32 || sig >= SIGRTMIN);
 }
 
-static int same_action(const struct sigaction *a, const struct sigaction *b, char *why,
-		       size_t size)
+static int same_action(const struct sigaction *a, const struct sigaction *b, char *why, size_t size)
 {
 	int s;
 
 	if (a->sa_handler != b->sa_handler) {
-		snprintf(why, size, "handler %p, expected %p", (void *)a->sa_handler,
-			 (void *)b->sa_handler);
+		snprintf(why, size, "handler %p, expected %p", (void *)a->sa_handler, (void *)b->sa_handler);
 		return 0;
 	}
 	if (a->sa_flags != b->sa_flags) {
@@ -97,8 +94,7 @@ static int same_action(const struct sigaction *a, const struct sigaction *b, cha
 		return 0;
 	}
 	if (a->sa_restorer != b->sa_restorer) {
-		snprintf(why, size, "restorer %p, expected %p", (void *)a->sa_restorer,
-			 (void *)b->sa_restorer);
+		snprintf(why, size, "restorer %p, expected %p", (void *)a->sa_restorer, (void *)b->sa_restorer);
 		return 0;
 	}
 	for (s = 1; s < NSIG; s++) {

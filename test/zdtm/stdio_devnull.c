@@ -28,8 +28,8 @@ static void check_devnull(int fd, const char *when)
 	if (fstat(fd, &st))
 		fail_errno("%s: fd %d: fstat", when, fd);
 	if (strcmp(path, "/dev/null") || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-		fail("%s: fd %d is %s (mode %o, rdev %u:%u), not /dev/null", when, fd, path,
-		     st.st_mode, major(st.st_rdev), minor(st.st_rdev));
+		fail("%s: fd %d is %s (mode %o, rdev %u:%u), not /dev/null", when, fd, path, st.st_mode,
+		     major(st.st_rdev), minor(st.st_rdev));
 }
 
 int main(int argc, char **argv)

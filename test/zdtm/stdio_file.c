@@ -74,8 +74,7 @@ int main(int argc, char **argv)
 		if (after[fd].fl != before[fd].fl)
 			fail("fd %d: F_GETFL %#o, expected %#o", fd, after[fd].fl, before[fd].fl);
 		if (after[fd].pos != before[fd].pos)
-			fail("fd %d: offset %ld, expected %ld", fd, (long)after[fd].pos,
-			     (long)before[fd].pos);
+			fail("fd %d: offset %ld, expected %ld", fd, (long)after[fd].pos, (long)before[fd].pos);
 	}
 	memset(line, 0, sizeof(line));
 	if (read(0, line, 6) != 6 || memcmp(line, "line2\n", 6))
@@ -88,8 +87,8 @@ int main(int argc, char **argv)
 	if (lseek(1, 0, SEEK_CUR) != st.st_size)
 		fail("the write to stdout did not go to the end of the log");
 	fd = open(before[1].path, O_RDONLY);
-	if (fd < 0 || pread(fd, line, sizeof(msg) - 1, st.st_size - (sizeof(msg) - 1)) !=
-			      sizeof(msg) - 1 || memcmp(line, msg, sizeof(msg) - 1))
+	if (fd < 0 || pread(fd, line, sizeof(msg) - 1, st.st_size - (sizeof(msg) - 1)) != sizeof(msg) - 1 ||
+	    memcmp(line, msg, sizeof(msg) - 1))
 		fail("the line written to stdout is not at the end of the log");
 	close(fd);
 	pass();

@@ -31,13 +31,13 @@ struct compel_journal {
 enum {
 	COMPEL_J_IDLE,
 	COMPEL_J_MAPPED, /* parasite area exists in the target */
-	COMPEL_J_DONE, /* dumper finished: nothing to clean */
+	COMPEL_J_DONE,	 /* dumper finished: nothing to clean */
 };
 
 struct infect_ctx {
 	pid_t pid;
 	struct x86_user_regs regs; /* as the task was stopped */
-	uint64_t sigmask; /* as the task was stopped */
+	uint64_t sigmask;	   /* as the task was stopped */
 	uint8_t *xsave;
 	uint32_t xsave_size;
 	uint64_t syscall_ip; /* a syscall instruction inside the target */

@@ -60,7 +60,7 @@ static int read_personality(pid_t pid, uint32_t *pers)
 }
 
 int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
-		   const struct proc_stat *st)
+		   const struct proc_stat *st, bool stopped)
 {
 	TaskCoreEntry core = TASK_CORE_ENTRY__INIT;
 	ThreadCoreEntry thread = THREAD_CORE_ENTRY__INIT;
@@ -97,5 +97,7 @@ int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const 
 	core.thread = &thread;
 	core.has_exit_signal = true;
 	core.exit_signal = st->exit_signal;
+	core.has_stopped = stopped;
+	core.stopped = stopped;
 	return img_write_one(imgdir_fd, CR_IMG_CORE, pid, &core.base);
 }

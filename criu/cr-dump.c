@@ -44,7 +44,7 @@ struct dump_ctx {
 	struct infect_ctx ic;
 	struct compel_journal *journal;
 	struct parasite_misc misc;
-	bool seized, prepared, cured;
+	bool seized, prepared, cured, was_stopped;
 };
 
 static int check_no_children(pid_t pid)
@@ -214,7 +214,7 @@ static int write_images(struct dump_ctx *dc)
 {
 	int ret;
 
-	ret = core_dump_task(dc->cr->imgdir_fd, dc->pid, &dc->ic, &dc->misc, &dc->stat);
+	ret = core_dump_task(dc->cr->imgdir_fd, dc->pid, &dc->ic, &dc->misc, &dc->stat, dc->was_stopped);
 	if (!ret)
 		ret = mem_write_mm(dc->cr->imgdir_fd, dc->pid, &dc->mm);
 	if (!ret)
@@ -242,7 +242,7 @@ static void dump_cleanup(struct dump_ctx *dc, bool ok)
 		dc->prepared = false;
 	}
 	if (dc->seized)
-		unseize_task(dc->pid, ok ? final_mode(dc->cr->opts) : UNSEIZE_RUN);
+		unseize_task(dc->pid, ok ? final_mode(dc->cr->opts) : UNSEIZE_RUN, dc->was_stopped);
 	compel_guard_finish(dc->journal);
 	fdt_destroy(dc->fdt);
 	mem_dump_free(&dc->mm);
@@ -267,7 +267,7 @@ int cr_dump(struct cr_ctx *cr)
 		dump_cleanup(&dc, false);
 		return -ENOMEM;
 	}
-	ret = seize_task(dc.pid, cr->opts->timeout);
+	ret = seize_task(dc.pid, cr->opts->timeout, &dc.was_stopped);
 	if (ret) {
 		dump_cleanup(&dc, false);
 		return ret;

@@ -200,6 +200,11 @@ static void remove_pidfile(const struct restore_task *rt)
 
 static int detach(struct restore_task *rt)
 {
+	/* dumped in a job-control stop: it enters the stop as soon as it is let go */
+	if (rt->core->has_stopped && rt->core->stopped && kill(rt->child, SIGSTOP)) {
+		pr_perror("can't stop process %d", rt->pid);
+		return -errno;
+	}
 	if (ptrace(PTRACE_DETACH, rt->child, 0, 0)) {
 		pr_perror("can't detach from process %d", rt->pid);
 		return -errno;

@@ -76,10 +76,63 @@ static int wait_stop_timeout(pid_t pid, int *status, unsigned timeout)
 	}
 }
 
-int seize_task(pid_t pid, unsigned timeout)
+static bool is_stop_signal(int sig)
 {
-	int status, i, ret;
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
 
+/*
+ * Wait for the stop of PTRACE_INTERRUPT (PTRACE_EVENT_STOP with SIGTRAP).
+ * A group stop (PTRACE_EVENT_STOP with a stop signal) means the task is in
+ * a job-control stop: wake it with SIGCONT, which we keep from being
+ * delivered so that no handler runs, and interrupt it again. Any other
+ * signal is delivered, as if it had come just before the dump.
+ */
+static int wait_interrupt_stop(pid_t pid, unsigned timeout, bool *was_stopped)
+{
+	int status, i, sig, ret;
+
+	for (i = 0; i < SEIZE_SIGNAL_RETRIES; i++) {
+		ret = wait_stop_timeout(pid, &status, timeout);
+		if (ret)
+			return ret;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			pr_err("task %d exited while being seized\n", pid);
+			return -ESRCH;
+		}
+		sig = WSTOPSIG(status);
+		if (status >> 16 == PTRACE_EVENT_STOP && sig == SIGTRAP)
+			return 0;
+		if (status >> 16 == PTRACE_EVENT_STOP && is_stop_signal(sig)) {
+			pr_info("seize: %d is in a job-control stop, waking it under ptrace\n", pid);
+			*was_stopped = true;
+			/* SIGCONT ends the group stop; the tracee still waits in its trap for us */
+			if (kill(pid, SIGCONT) || ptrace(PTRACE_CONT, pid, NULL, NULL) ||
+			    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL)) {
+				pr_perror("can't wake stopped task %d", pid);
+				return -errno;
+			}
+			continue;
+		}
+		if (sig == SIGCONT && *was_stopped)
+			sig = 0; /* our own SIGCONT: not the task's business */
+		else
+			pr_debug("seize: %d got signal %d while stopping, delivering it\n", pid, sig);
+		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)(status >> 16 ? 0 : sig)) ||
+		    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL)) {
+			pr_perror("can't resume %d", pid);
+			return -errno;
+		}
+	}
+	pr_err("task %d keeps receiving signals, can't stop it\n", pid);
+	return -EIO;
+}
+
+int seize_task(pid_t pid, unsigned timeout, bool *was_stopped)
+{
+	int ret;
+
+	*was_stopped = false;
 	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)PTRACE_O_TRACESYSGOOD)) {
 		int err = errno;
 
@@ -93,36 +146,19 @@ int seize_task(pid_t pid, unsigned timeout)
 	}
 	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL)) {
 		pr_perror("can't interrupt %d", pid);
-		goto err;
+		ret = -errno;
+	} else {
+		ret = wait_interrupt_stop(pid, timeout, was_stopped);
 	}
-	for (i = 0; i < SEIZE_SIGNAL_RETRIES; i++) {
-		ret = wait_stop_timeout(pid, &status, timeout);
-		if (ret)
-			goto err;
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			pr_err("task %d exited while being seized\n", pid);
-			return -ESRCH;
-		}
-		if (status >> 16 == PTRACE_EVENT_STOP)
-			return 0;
-		/*
-		 * A signal was being delivered: let it be, exactly as if it
-		 * had arrived just before the dump, and stop again.
-		 */
-		pr_debug("seize: %d got signal %d while stopping, delivering it\n", pid, WSTOPSIG(status));
-		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)WSTOPSIG(status)) ||
-		    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL)) {
-			pr_perror("can't resume %d", pid);
-			goto err;
-		}
+	if (ret) {
+		if (*was_stopped)
+			kill(pid, SIGSTOP);
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
 	}
-	pr_err("task %d keeps receiving signals, can't stop it\n", pid);
-err:
-	ptrace(PTRACE_DETACH, pid, NULL, NULL);
-	return -EIO;
+	return ret;
 }
 
-int unseize_task(pid_t pid, enum unseize_mode mode)
+int unseize_task(pid_t pid, enum unseize_mode mode, bool was_stopped)
 {
 	int status;
 
@@ -137,6 +173,9 @@ int unseize_task(pid_t pid, enum unseize_mode mode)
 		kill(pid, SIGSTOP);
 		break;
 	case UNSEIZE_RUN:
+		/* back into the job-control stop it was in */
+		if (was_stopped)
+			kill(pid, SIGSTOP);
 		break;
 	}
 	if (ptrace(PTRACE_DETACH, pid, NULL, NULL)) {

@@ -23,6 +23,8 @@ Per-test options come from a comment in the first lines of the source:
   stdio=devnull    stdin, stdout and stderr on /dev/null
   stdio=file       stdin on a file (test/out/NAME/stdin.txt), out/err on the log
   spin=1           the test is CPU-bound: its CPU time must keep growing
+  stopped=1        SIGSTOP the test before the dump; it must come back stopped,
+                   then the harness sends SIGCONT
   pages-min=N      after dump the pages images must hold at least N MiB
   pages-max=N      ... and at most N MiB
 
@@ -428,6 +430,22 @@ class TestRun:
         if t0 is None or t1 is None or t1 <= t0:
             raise Fail('%s: the test is not running (CPU time %s -> %s)' % (what, t0, t1))
 
+    def job_stop(self):
+        """Put the test in a job-control stop, as Ctrl-Z would."""
+        os.kill(self.pid, signal.SIGSTOP)
+        self.expect_state('T', 'after SIGSTOP')
+
+    def expect_state(self, state, what, timeout=2):
+        deadline = time.time() + timeout
+        while proc_state(self.pid) != state:
+            if time.time() > deadline:
+                raise Fail('%s: the test is in state %s, expected %s' % (what, proc_state(self.pid), state))
+            time.sleep(0.01)
+
+    def job_cont(self):
+        os.kill(self.pid, signal.SIGCONT)
+        self.expect_state('R', 'after SIGCONT')
+
     def stop_and_check(self, what='test'):
         """SIGTERM the test, wait for it, read its verdict."""
         self.check_running('before SIGTERM')
@@ -514,7 +532,8 @@ class TestRun:
         self.pids.add(pid)
         if pid != self.pid:
             raise Fail('restored with pid %d, expected %d' % (pid, self.pid))
-        self.check_running('after restore')
+        if not self.opts.get('stopped'):
+            self.check_running('after restore')
         return secs
 
     def check_pages(self):
@@ -561,7 +580,11 @@ def run_zdtm(name, nocr):
         t.start()
         if t.opts.get('spin'):
             t.check_spinning('before dump')
+        if t.opts.get('stopped'):
+            t.job_stop()
         if nocr:
+            if t.opts.get('stopped'):
+                t.job_cont()
             t.stop_and_check()
             return t, None
         if not os.access(CRIU, os.X_OK):
@@ -583,6 +606,9 @@ def run_zdtm(name, nocr):
             if status >= 0 and not os.WIFSIGNALED(status):
                 raise Fail('the dumped process ended by itself (%s)' % describe_status(status))
         t.restore_ok()
+        if t.opts.get('stopped'):
+            t.expect_state('T', 'after restore')
+            t.job_cont()
         if t.opts.get('spin'):
             t.check_spinning('after restore')
         t.stop_and_check('the restored test')

@@ -2,6 +2,7 @@
 #ifndef CR_CORE_H
 #define CR_CORE_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "core.pb-c.h"
@@ -12,6 +13,6 @@ struct proc_stat;
 
 /* Write core-PID.img: registers, FPU state, signal state and misc of a task. */
 int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
-		   const struct proc_stat *st);
+		   const struct proc_stat *st, bool stopped);
 
 #endif

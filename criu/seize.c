@@ -54,9 +54,9 @@ int seize_check_target(pid_t pid)
 	return 0;
 }
 
-static int wait_stop_timeout(pid_t pid, int *status, unsigned timeout)
+static int wait_stop_timeout_ms(pid_t pid, int *status, uint64_t timeout_ms, bool quiet)
 {
-	uint64_t deadline = now_ns(CLOCK_MONOTONIC) + (uint64_t)(timeout ? timeout : 1) * 1000000000ULL;
+	uint64_t deadline = now_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000ULL;
 	struct timespec ts = { 0, 1000000 };
 	pid_t ret;
 
@@ -69,7 +69,8 @@ static int wait_stop_timeout(pid_t pid, int *status, unsigned timeout)
 			return -errno;
 		}
 		if (now_ns(CLOCK_MONOTONIC) > deadline) {
-			pr_err("task %d did not stop within %u s\n", pid, timeout);
+			if (!quiet)
+				pr_err("task %d did not stop within %.1f s\n", pid, timeout_ms / 1000.0);
 			return -ETIMEDOUT;
 		}
 		nanosleep(&ts, NULL);
@@ -88,12 +89,43 @@ static bool is_stop_signal(int sig)
  * delivered so that no handler runs, and interrupt it again. Any other
  * signal is delivered, as if it had come just before the dump.
  */
+/*
+ * A seized tracee whose group stop is ended by SIGCONT reports a trap of
+ * its own (PTRACE_EVENT_STOP with SIGTRAP, like PTRACE_INTERRUPT's): wait
+ * for it rather than interrupt too, or the second trap would come later,
+ * in the middle of an injected syscall. If it does not come, interrupt.
+ */
+#define WAKE_NOTIFY_MS 500
+
+static int wake_stopped(pid_t pid, bool *waiting_notify)
+{
+	pr_info("seize: %d is in a job-control stop, waking it under ptrace\n", pid);
+	/* SIGCONT ends the group stop; the tracee still waits in its trap for us */
+	if (kill(pid, SIGCONT) || ptrace(PTRACE_CONT, pid, NULL, NULL)) {
+		pr_perror("can't wake stopped task %d", pid);
+		return -errno;
+	}
+	*waiting_notify = true;
+	return 0;
+}
+
 static int wait_interrupt_stop(pid_t pid, unsigned timeout, bool *was_stopped)
 {
+	bool waiting_notify = false;
 	int status, i, sig, ret;
 
 	for (i = 0; i < SEIZE_SIGNAL_RETRIES; i++) {
-		ret = wait_stop_timeout(pid, &status, timeout);
+		if (waiting_notify) {
+			ret = wait_stop_timeout_ms(pid, &status, WAKE_NOTIFY_MS, true);
+			waiting_notify = false;
+			if (ret == -ETIMEDOUT) {
+				if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL))
+					return -errno;
+				ret = wait_stop_timeout_ms(pid, &status, timeout * 1000ULL, false);
+			}
+		} else {
+			ret = wait_stop_timeout_ms(pid, &status, timeout * 1000ULL, false);
+		}
 		if (ret)
 			return ret;
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -104,20 +136,17 @@ static int wait_interrupt_stop(pid_t pid, unsigned timeout, bool *was_stopped)
 		if (status >> 16 == PTRACE_EVENT_STOP && sig == SIGTRAP)
 			return 0;
 		if (status >> 16 == PTRACE_EVENT_STOP && is_stop_signal(sig)) {
-			pr_info("seize: %d is in a job-control stop, waking it under ptrace\n", pid);
 			*was_stopped = true;
-			/* SIGCONT ends the group stop; the tracee still waits in its trap for us */
-			if (kill(pid, SIGCONT) || ptrace(PTRACE_CONT, pid, NULL, NULL) ||
-			    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL)) {
-				pr_perror("can't wake stopped task %d", pid);
-				return -errno;
-			}
+			ret = wake_stopped(pid, &waiting_notify);
+			if (ret)
+				return ret;
 			continue;
 		}
-		if (sig == SIGCONT && *was_stopped)
-			sig = 0; /* our own SIGCONT: not the task's business */
-		else
-			pr_debug("seize: %d got signal %d while stopping, delivering it\n", pid, sig);
+		/*
+		 * A signal was being delivered: let it be, exactly as if it
+		 * had arrived just before the dump, and stop again.
+		 */
+		pr_debug("seize: %d got signal %d while stopping, delivering it\n", pid, sig);
 		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)(status >> 16 ? 0 : sig)) ||
 		    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL)) {
 			pr_perror("can't resume %d", pid);

@@ -18,20 +18,15 @@
 
 struct argv_builder {
 	char **argv;
-	int argc, cap;
+	int argc;
+	size_t cap;
 };
 
 static int argv_push(struct argv_builder *b, const char *s)
 {
-	if (b->argc + 2 > b->cap) {
-		char **n;
-
-		b->cap = b->cap ? b->cap * 2 : 16;
-		n = xrealloc(b->argv, b->cap * sizeof(char *));
-		if (!n)
-			return -ENOMEM;
-		b->argv = n;
-	}
+	/* room for this one and the NULL after it */
+	if (xgrow(&b->argv, &b->cap, b->argc + 1, sizeof(char *)))
+		return -ENOMEM;
 	b->argv[b->argc] = xstrdup(s);
 	if (!b->argv[b->argc])
 		return -ENOMEM;

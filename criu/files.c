@@ -73,15 +73,8 @@ struct file_desc_table *fdt_create(void)
 
 static int fdt_append(struct file_desc_table *t, FileEntry *fe, pid_t pid, int fd, const struct stat *st)
 {
-	if (t->nr == t->cap) {
-		struct fd_desc *n;
-
-		t->cap = t->cap ? t->cap * 2 : 32;
-		n = xrealloc(t->d, t->cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		t->d = n;
-	}
+	if (xgrow(&t->d, &t->cap, t->nr, sizeof(*t->d)))
+		return -ENOMEM;
 	t->d[t->nr].fe = fe;
 	t->d[t->nr].pid = pid;
 	t->d[t->nr].fd = fd;
@@ -224,16 +217,9 @@ static int list_fds(pid_t pid, int **fds, size_t *nr)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (*nr == cap) {
-			int *n;
-
-			cap = cap ? cap * 2 : 64;
-			n = xrealloc(*fds, cap * sizeof(int));
-			if (!n) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			*fds = n;
+		if (xgrow(fds, &cap, *nr, sizeof(int))) {
+			closedir(d);
+			return -ENOMEM;
 		}
 		(*fds)[(*nr)++] = atoi(de->d_name);
 	}
@@ -378,17 +364,10 @@ static int read_files_img(int imgdir_fd, struct task_files *tf)
 	if (!img)
 		return -ENOENT;
 	while ((ret = img_read_entry(img, &file_entry__descriptor, &msg)) > 0) {
-		if (tf->nr_files == cap) {
-			FileEntry **n;
-
-			cap = cap ? cap * 2 : 32;
-			n = xrealloc(tf->files, cap * sizeof(*n));
-			if (!n) {
-				img_free_entry(msg);
-				ret = -ENOMEM;
-				break;
-			}
-			tf->files = n;
+		if (xgrow(&tf->files, &cap, tf->nr_files, sizeof(*tf->files))) {
+			img_free_entry(msg);
+			ret = -ENOMEM;
+			break;
 		}
 		tf->files[tf->nr_files++] = (FileEntry *)msg;
 		ret = validate_file_entry((FileEntry *)msg, tf->nr_files - 1);
@@ -479,17 +458,10 @@ int files_read_task(int imgdir_fd, pid_t pid, struct task_files *tf)
 		goto err;
 	}
 	while ((ret = img_read_entry(img, &fdinfo_entry__descriptor, &msg)) > 0) {
-		if (tf->nr_fds == cap) {
-			FdinfoEntry **n;
-
-			cap = cap ? cap * 2 : 32;
-			n = xrealloc(tf->fds, cap * sizeof(*n));
-			if (!n) {
-				img_free_entry(msg);
-				ret = -ENOMEM;
-				break;
-			}
-			tf->fds = n;
+		if (xgrow(&tf->fds, &cap, tf->nr_fds, sizeof(*tf->fds))) {
+			img_free_entry(msg);
+			ret = -ENOMEM;
+			break;
 		}
 		tf->fds[tf->nr_fds++] = (FdinfoEntry *)msg;
 		if (tf->nr_fds > FD_NUMBER_MAX) {

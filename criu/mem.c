@@ -253,15 +253,8 @@ static int add_page(struct mm_dump *md, uint64_t addr, uint64_t vma_start)
 		last->nr_pages++;
 		return 0;
 	}
-	if (md->nr_runs == md->runs_cap) {
-		struct page_run *n;
-
-		md->runs_cap = md->runs_cap ? md->runs_cap * 2 : 256;
-		n = xrealloc(md->runs, md->runs_cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		md->runs = n;
-	}
+	if (xgrow(&md->runs, &md->runs_cap, md->nr_runs, sizeof(*md->runs)))
+		return -ENOMEM;
 	md->runs[md->nr_runs].vaddr = addr;
 	md->runs[md->nr_runs].nr_pages = 1;
 	md->nr_runs++;

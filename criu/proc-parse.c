@@ -180,16 +180,9 @@ int parse_proc_smaps(pid_t pid, struct proc_vmas *vmas)
 		return -ENOENT;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (is_maps_line(line)) {
-			if (vmas->nr == cap) {
-				struct proc_vma *nv;
-
-				cap = cap ? cap * 2 : 64;
-				nv = xrealloc(vmas->v, cap * sizeof(*nv));
-				if (!nv) {
-					ret = -ENOMEM;
-					break;
-				}
-				vmas->v = nv;
+			if (xgrow(&vmas->v, &cap, vmas->nr, sizeof(*vmas->v))) {
+				ret = -ENOMEM;
+				break;
 			}
 			memset(&vmas->v[vmas->nr], 0, sizeof(vmas->v[0]));
 			ret = parse_maps_line(line, &vmas->v[vmas->nr]);

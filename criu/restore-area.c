@@ -49,15 +49,8 @@ static const struct {
 
 static int add_self_map(struct self_map **maps, size_t *nr, size_t *cap, uint64_t start, uint64_t end)
 {
-	if (*nr == *cap) {
-		struct self_map *n;
-
-		*cap = *cap ? *cap * 2 : 64;
-		n = xrealloc(*maps, *cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		*maps = n;
-	}
+	if (xgrow(maps, cap, *nr, sizeof(**maps)))
+		return -ENOMEM;
 	(*maps)[*nr].start = start;
 	(*maps)[*nr].end = end;
 	(*nr)++;

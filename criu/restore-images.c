@@ -92,15 +92,8 @@ static int read_core_and_mm(struct restore_task *rt)
 
 static int pagemap_append(struct restore_task *rt, PagemapEntry *pe, size_t *cap)
 {
-	if (rt->nr_pm == *cap) {
-		PagemapEntry **n;
-
-		*cap = *cap ? *cap * 2 : 256;
-		n = xrealloc(rt->pm, *cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		rt->pm = n;
-	}
+	if (xgrow(&rt->pm, cap, rt->nr_pm, sizeof(*rt->pm)))
+		return -ENOMEM;
 	rt->pm[rt->nr_pm++] = pe;
 	return 0;
 }

@@ -45,6 +45,26 @@ char *xstrdup(const char *s)
 	return p;
 }
 
+int xgrow(void *arr_ptr, size_t *cap, size_t nr, size_t elem)
+{
+	void **arr = arr_ptr, *n;
+	size_t ncap;
+
+	if (nr < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if (ncap <= nr || ncap > SIZE_MAX / elem) {
+		pr_err("array of %zu elements can't grow\n", nr);
+		return -ENOMEM;
+	}
+	n = xrealloc(*arr, ncap * elem);
+	if (!n)
+		return -ENOMEM;
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
 char *read_file_at(int dirfd, const char *path, size_t *lenp)
 {
 	size_t size = 4096, len = 0;

@@ -29,6 +29,11 @@ void *xmalloc(size_t size);
 void *xzalloc(size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
+/*
+ * Make room for element nr in the growable array *arr_ptr (elements of
+ * elem bytes, room for *cap of them): 0, or -ENOMEM, logged.
+ */
+int xgrow(void *arr_ptr, size_t *cap, size_t nr, size_t elem);
 
 /* Read a whole small file (procfs) into a malloc'ed NUL-terminated buffer. */
 char *read_file_at(int dirfd, const char *path, size_t *len);

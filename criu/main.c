@@ -42,10 +42,9 @@ static int setup_dirs(struct cr_ctx *ctx)
 	ctx->workdir_fd = -1;
 	if (!command_needs_images(opts->command))
 		return 0;
-	if (!opts->images_dir) {
-		pr_err("the images directory is not set: use -D DIR\n");
-		return -1;
-	}
+	/* as in CRIU, the images directory defaults to the current one */
+	if (!opts->images_dir)
+		opts->images_dir = ".";
 	ctx->imgdir_fd = open_dir(opts->images_dir, create, "images directory");
 	if (ctx->imgdir_fd < 0)
 		return -1;

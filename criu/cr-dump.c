@@ -27,6 +27,7 @@
 #include "parasite-blob.h"
 #include "parasite.h"
 #include "proc-parse.h"
+#include "pstree.h"
 #include "pstree.pb-c.h"
 #include "seize.h"
 #include "util.h"
@@ -44,25 +45,26 @@ struct dump_ctx {
 	struct infect_ctx ic;
 	struct compel_journal *journal;
 	struct parasite_misc misc;
-	bool seized, prepared, cured, was_stopped;
+	struct pstree tree;
+	bool seized, prepared, cured;
 };
 
-static int check_no_children(pid_t pid)
+/* What this criu can't dump yet is refused once the whole tree is frozen. */
+static int check_tree_supported(const struct pstree *tree)
 {
-	char path[64], *buf;
-	int ret = 0;
+	const struct pstree_item *root = tree->items[0];
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
-	buf = read_file_at(AT_FDCWD, path, NULL);
-	if (buf && buf[0] && buf[0] != '\n') {
-		buf[strcspn(buf, "\n")] = 0;
-		while (buf[0] && buf[strlen(buf) - 1] == ' ')
-			buf[strlen(buf) - 1] = 0;
-		pr_err("process %d has children (%s): dumping process trees is not supported yet\n", pid, buf);
-		ret = -ENOTSUP;
+	if (tree->nr > 1) {
+		pr_err("process %d has %zu descendants (child %d): dumping process trees is not supported yet\n",
+		       root->pid, tree->nr - 1, tree->items[1]->pid);
+		return -ENOTSUP;
 	}
-	free(buf);
-	return ret;
+	if (root->nr_threads != 1) {
+		pr_err("process %d has %zu threads: multi-threaded processes are not supported yet\n", root->pid,
+		       root->nr_threads);
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 static int read_auxv(pid_t pid, MmEntry *mm)
@@ -101,12 +103,7 @@ static int collect_task(struct dump_ctx *dc)
 		ret = parse_proc_status(dc->pid, &dc->status);
 	if (ret)
 		return ret;
-	if (dc->status.threads != 1) {
-		pr_err("process %d has %d threads: multi-threaded processes are not supported yet\n", dc->pid,
-		       dc->status.threads);
-		return -ENOTSUP;
-	}
-	ret = check_no_children(dc->pid);
+	ret = check_tree_supported(&dc->tree);
 	if (ret)
 		return ret;
 	ret = parse_proc_smaps(dc->pid, &dc->vmas);
@@ -214,7 +211,7 @@ static int write_images(struct dump_ctx *dc)
 {
 	int ret;
 
-	ret = core_dump_task(dc->cr->imgdir_fd, dc->pid, &dc->ic, &dc->misc, &dc->stat, dc->was_stopped);
+	ret = core_dump_task(dc->cr->imgdir_fd, dc->pid, &dc->ic, &dc->misc, &dc->stat, dc->tree.items[0]->was_stopped);
 	if (!ret)
 		ret = mem_write_mm(dc->cr->imgdir_fd, dc->pid, &dc->mm);
 	if (!ret)
@@ -242,7 +239,8 @@ static void dump_cleanup(struct dump_ctx *dc, bool ok)
 		dc->prepared = false;
 	}
 	if (dc->seized)
-		unseize_task(dc->pid, ok ? final_mode(dc->cr->opts) : UNSEIZE_RUN, dc->was_stopped);
+		pstree_unseize(&dc->tree, ok ? final_mode(dc->cr->opts) : UNSEIZE_RUN);
+	pstree_free(&dc->tree);
 	compel_guard_finish(dc->journal);
 	fdt_destroy(dc->fdt);
 	mem_dump_free(&dc->mm);
@@ -267,7 +265,7 @@ int cr_dump(struct cr_ctx *cr)
 		dump_cleanup(&dc, false);
 		return -ENOMEM;
 	}
-	ret = seize_task(dc.pid, cr->opts->timeout, &dc.was_stopped);
+	ret = pstree_seize(dc.pid, cr->opts->timeout, &dc.tree);
 	if (ret) {
 		dump_cleanup(&dc, false);
 		return ret;

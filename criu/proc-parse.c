@@ -82,6 +82,7 @@ int parse_proc_stat(pid_t pid, struct proc_stat *st)
 	st->arg_end = F(49);
 	st->env_start = F(50);
 	st->env_end = F(51);
+	st->exit_code = n >= 49 ? F(52) : 0;
 #undef F
 	return 0;
 }

@@ -186,30 +186,3 @@ int seize_task(pid_t pid, unsigned timeout, bool *was_stopped)
 	}
 	return ret;
 }
-
-int unseize_task(pid_t pid, enum unseize_mode mode, bool was_stopped)
-{
-	int status;
-
-	switch (mode) {
-	case UNSEIZE_KILL:
-		kill(pid, SIGKILL);
-		/* reap the exit notification we get as its tracer */
-		while (waitpid(pid, &status, __WALL) == pid && !WIFEXITED(status) && !WIFSIGNALED(status))
-			;
-		return 0;
-	case UNSEIZE_STOP:
-		kill(pid, SIGSTOP);
-		break;
-	case UNSEIZE_RUN:
-		/* back into the job-control stop it was in */
-		if (was_stopped)
-			kill(pid, SIGSTOP);
-		break;
-	}
-	if (ptrace(PTRACE_DETACH, pid, NULL, NULL)) {
-		pr_perror("can't detach from %d", pid);
-		return -errno;
-	}
-	return 0;
-}

@@ -16,9 +16,8 @@ int seize_check_target(pid_t pid);
 /*
  * PTRACE_SEIZE + PTRACE_INTERRUPT, waiting at most timeout seconds. A task
  * in a job-control stop is woken under ptrace (it must run the parasite)
- * and *was_stopped is set: unseize_task() puts it back in its stop.
+ * and *was_stopped is set: pstree_unseize() puts it back in its stop.
  */
 int seize_task(pid_t pid, unsigned timeout, bool *was_stopped);
-int unseize_task(pid_t pid, enum unseize_mode mode, bool was_stopped);
 
 #endif

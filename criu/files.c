@@ -55,9 +55,16 @@ struct fd_desc {
 };
 
 struct file_desc_table {
-	struct fd_desc *d;
+	struct fd_desc *d; /* in id order, as files.img lists them */
 	size_t nr, cap;
 	uint32_t next_id;
+	/*
+	 * Descriptions reached through an fd, sorted by device, inode and the
+	 * kernel's own order of open files (kcmp): finding whether an fd
+	 * shares a description already seen costs log(n) kcmp calls.
+	 */
+	size_t *by_file;
+	size_t nr_by_file, by_file_cap;
 };
 
 void reg_file_fill_stat(RegFileEntry *r, const struct stat *st);
@@ -84,20 +91,61 @@ static int fdt_append(struct file_desc_table *t, FileEntry *fe, pid_t pid, int f
 	return 0;
 }
 
-/* An earlier fd (of any dumped task) that shares this open file description. */
-static FileEntry *fdt_find_shared(struct file_desc_table *t, pid_t pid, int fd, const struct stat *st)
+/* <0, 0, >0 as the description of d orders before, is, or orders after pid's fd. */
+static int fd_desc_cmp(const struct fd_desc *d, pid_t pid, int fd, const struct stat *st, int *err)
 {
-	size_t i;
+	long ret;
 
-	for (i = 0; i < t->nr; i++) {
-		struct fd_desc *d = &t->d[i];
+	if (d->dev != st->st_dev)
+		return d->dev < st->st_dev ? -1 : 1;
+	if (d->ino != st->st_ino)
+		return d->ino < st->st_ino ? -1 : 1;
+	ret = syscall(SYS_kcmp, d->pid, pid, KCMP_FILE, d->fd, fd);
+	if (ret == 0)
+		return 0;
+	if (ret == 1 || ret == 2)
+		return ret == 1 ? -1 : 1;
+	pr_perror("kcmp of fd %d of %d and fd %d of %d", d->fd, d->pid, fd, pid);
+	*err = -EIO;
+	return 0;
+}
 
-		if (d->fd < 0 || d->dev != st->st_dev || d->ino != st->st_ino)
-			continue;
-		if (syscall(SYS_kcmp, d->pid, pid, KCMP_FILE, d->fd, fd) == 0)
+/*
+ * The description an earlier fd (of any dumped task) shares with this one,
+ * or NULL; *slot is where a new one goes in the sorted index.
+ */
+static FileEntry *fdt_find_shared(struct file_desc_table *t, pid_t pid, int fd, const struct stat *st, size_t *slot,
+				  int *err)
+{
+	size_t lo = 0, hi = t->nr_by_file;
+
+	*err = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct fd_desc *d = &t->d[t->by_file[mid]];
+		int c = fd_desc_cmp(d, pid, fd, st, err);
+
+		if (*err)
+			return NULL;
+		if (c == 0)
 			return d->fe;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	*slot = lo;
 	return NULL;
+}
+
+static int fdt_index_insert(struct file_desc_table *t, size_t slot, size_t idx)
+{
+	if (xgrow(&t->by_file, &t->by_file_cap, t->nr_by_file, sizeof(*t->by_file)))
+		return -ENOMEM;
+	memmove(&t->by_file[slot + 1], &t->by_file[slot], (t->nr_by_file - slot) * sizeof(*t->by_file));
+	t->by_file[slot] = idx;
+	t->nr_by_file++;
+	return 0;
 }
 
 static const char *fd_kind_of_link(const char *link)
@@ -153,6 +201,7 @@ static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_i
 	uint64_t pos;
 	uint32_t flags;
 	int mnt_id, ret;
+	size_t slot = 0;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
@@ -165,7 +214,9 @@ static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_i
 	ops = fd_ops_for(pid, fd, link, &st);
 	if (!ops)
 		return -ENOTSUP;
-	fe = fdt_find_shared(t, pid, fd, &st);
+	fe = fdt_find_shared(t, pid, fd, &st, &slot, &ret);
+	if (ret)
+		return ret;
 	if (!fe) {
 		fe = xzalloc(sizeof(*fe));
 		if (!fe)
@@ -176,6 +227,8 @@ static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_i
 		ret = ops->dump(pid, fd, link, fe, opts);
 		if (!ret)
 			ret = fdt_append(t, fe, pid, fd, &st);
+		if (!ret)
+			ret = fdt_index_insert(t, slot, t->nr - 1);
 		if (ret) {
 			if (ops->free)
 				ops->free(fe);
@@ -325,6 +378,7 @@ void fdt_destroy(struct file_desc_table *t)
 		free(t->d[i].fe);
 	}
 	free(t->d);
+	free(t->by_file);
 	free(t);
 }
 

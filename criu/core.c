@@ -59,11 +59,70 @@ static int read_personality(pid_t pid, uint32_t *pers)
 	return 0;
 }
 
+int task_state_collect(pid_t pid, struct task_state_dump *ts)
+{
+	int ret;
+
+	ret = creds_collect(pid, &ts->creds);
+	ret = ret ?: rlimits_collect(pid, &ts->rlimits);
+	ret = ret ?: thread_state_collect(pid, &ts->thread);
+	return ret;
+}
+
+static int parasite_call(struct infect_ctx *ic, pid_t pid, uint32_t cmd, const char *what)
+{
+	int32_t result;
+	int ret;
+
+	ret = compel_rpc_call(ic, cmd, 0, -1, &result);
+	if (!ret && result) {
+		pr_err("the parasite in %d can't read %s: %s\n", pid, what, strerror(-result));
+		ret = result;
+	}
+	return ret;
+}
+
+int task_state_from_parasite(struct infect_ctx *ic, pid_t pid, struct task_state_dump *ts)
+{
+	struct parasite_args *args = compel_args(ic);
+	int ret;
+
+	ret = parasite_call(ic, pid, PARASITE_CMD_GET_TASK_ATTRS, "its prctl attributes");
+	if (ret)
+		return ret;
+	ts->attrs = args->task_attrs;
+	ret = parasite_call(ic, pid, PARASITE_CMD_GET_THREAD_STATE, "its sigaltstack, clear_tid or timer slack");
+	if (ret)
+		return ret;
+	ts->thread.from_parasite = args->thread_state;
+	return 0;
+}
+
+void task_state_free(struct task_state_dump *ts)
+{
+	creds_free(&ts->creds);
+}
+
+static void task_attrs_to_image(const struct parasite_task_attrs *a, TaskCoreEntry *core)
+{
+	core->has_dumpable = true;
+	core->dumpable = a->dumpable;
+	core->has_pdeathsig = true;
+	core->pdeathsig = a->pdeathsig;
+	core->has_child_subreaper = true;
+	core->child_subreaper = a->child_subreaper;
+	core->has_thp_disable = true;
+	core->thp_disable = a->thp_disable;
+}
+
 int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
-		   const struct proc_stat *st, bool stopped)
+		   const struct proc_stat *st, const struct task_state_dump *ts, bool stopped)
 {
 	TaskCoreEntry core = TASK_CORE_ENTRY__INIT;
 	ThreadCoreEntry thread = THREAD_CORE_ENTRY__INIT;
+	CredsEntry creds = CREDS_ENTRY__INIT;
+	struct dump_rlimits rlimits = ts->rlimits;
+	struct thread_state_image tsi;
 	UserRegsX86Entry regs = USER_REGS_X86_ENTRY__INIT;
 	SigactionEntry sa[PARASITE_NSIG], *sap[PARASITE_NSIG];
 	struct x86_user_regs r = ic->regs;
@@ -78,6 +137,7 @@ int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const 
 	thread.xsave.len = ic->xsave_size;
 	thread.blocked = ic->sigmask;
 	thread.comm = (char *)st->comm;
+	thread_state_to_image(&ts->thread, &tsi, &thread);
 
 	for (i = 0; i < PARASITE_NSIG; i++) {
 		sigaction_entry__init(&sa[i]);
@@ -99,5 +159,12 @@ int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const 
 	core.exit_signal = st->exit_signal;
 	core.has_stopped = stopped;
 	core.stopped = stopped;
+	creds_to_image(&ts->creds, &ts->attrs, &creds);
+	core.creds = &creds;
+	/* The copy's pointers are its own: ts stays const. */
+	for (i = 0; i < (int)rlimits.nr; i++)
+		rlimits.ptrs[i] = &rlimits.entries[i];
+	rlimits_to_image(&rlimits, &core);
+	task_attrs_to_image(&ts->attrs, &core);
 	return img_write_one(imgdir_fd, CR_IMG_CORE, pid, &core.base);
 }

@@ -45,6 +45,7 @@ struct dump_ctx {
 	struct infect_ctx ic;
 	struct compel_journal *journal;
 	struct parasite_misc misc;
+	struct task_state_dump task_state;
 	struct pstree tree;
 	bool seized, prepared, cured;
 };
@@ -104,6 +105,7 @@ static int collect_task(struct dump_ctx *dc)
 	if (ret)
 		return ret;
 	ret = check_tree_supported(&dc->tree);
+	ret = ret ?: task_state_collect(dc->pid, &dc->task_state);
 	if (ret)
 		return ret;
 	ret = parse_proc_smaps(dc->pid, &dc->vmas);
@@ -164,6 +166,9 @@ static int run_parasite(struct dump_ctx *dc)
 		return ret;
 	dc->misc = args->misc;
 	dc->mm.mm.brk = args->misc.brk;
+	ret = task_state_from_parasite(&dc->ic, dc->pid, &dc->task_state);
+	if (ret)
+		return ret;
 	ret = mem_scan_pages(dc->pid, &dc->mm);
 	if (!ret)
 		ret = mem_dump_pages(&dc->ic, dc->pid, dc->cr->imgdir_fd, &dc->mm);
@@ -211,7 +216,8 @@ static int write_images(struct dump_ctx *dc)
 {
 	int ret;
 
-	ret = core_dump_task(dc->cr->imgdir_fd, dc->pid, &dc->ic, &dc->misc, &dc->stat, dc->tree.items[0]->was_stopped);
+	ret = core_dump_task(dc->cr->imgdir_fd, dc->pid, &dc->ic, &dc->misc, &dc->stat, &dc->task_state,
+			     dc->tree.items[0]->was_stopped);
 	if (!ret)
 		ret = mem_write_mm(dc->cr->imgdir_fd, dc->pid, &dc->mm);
 	if (!ret)
@@ -244,6 +250,7 @@ static void dump_cleanup(struct dump_ctx *dc, bool ok)
 	compel_guard_finish(dc->journal);
 	fdt_destroy(dc->fdt);
 	mem_dump_free(&dc->mm);
+	task_state_free(&dc->task_state);
 	proc_vmas_free(&dc->vmas);
 }
 

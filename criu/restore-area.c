@@ -14,8 +14,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "creds.h"
 #include "log.h"
 #include "restore.h"
+#include "rlimits.h"
+#include "thread-state.h"
 #include "restorer-blob.h"
 #include "sigframe.h"
 #include "util.h"
@@ -24,7 +27,7 @@
 #define AREA_GUARD PAGE_SIZE
 
 struct area_layout {
-	size_t blob, stack, args, vmas, runs, close_fds, auxv, names, frame, park, total;
+	size_t blob, stack, args, vmas, runs, close_fds, auxv, names, groups, frame, park, total;
 	size_t nr_vmas, nr_runs, nr_close_fds;
 	uint64_t park_span_start; /* lowest current special moved into the park */
 };
@@ -215,6 +218,8 @@ static void compute_layout(const struct restore_task *rt, const struct specials_
 	off = l->auxv + rt->mm->n_auxv * sizeof(uint64_t);
 	l->names = off;
 	off += restore_names_size(rt);
+	l->groups = ALIGN_UP(off, 8);
+	off = l->groups + (rt->core->creds ? rt->core->creds->n_groups * sizeof(uint32_t) : 0);
 	l->frame = ALIGN_UP(off, 64);
 	off = l->frame + SIGFRAME_SIZE(rt->env.xstate.size);
 	l->park = ALIGN_UP(off, PAGE_SIZE);
@@ -449,8 +454,48 @@ static int fill_sigframe(struct restore_task *rt, const struct area_layout *l)
 	regs_from_image(rt->core->thread->gpregs, &regs);
 	sigframe_build(rt->area.base + l->frame, area_addr(rt, l->frame), &regs, ~0ULL, xsave, rt->env.xstate.size);
 	free(xsave);
+	thread_state_fill_sigframe(rt->core->thread, (struct rt_sigframe *)(rt->area.base + l->frame));
 	rt->area.args->sigframe = area_addr(rt, l->frame);
 	return 0;
+}
+
+/*
+ * The parent-death signal fires when the parent dies, and a restored
+ * process's parent is criu. With -d criu exits at once: the signal would
+ * end a process just restored, for the death of a parent that was never
+ * part of the dump. Leave it unset then, and say so.
+ */
+static int32_t restore_pdeathsig(const struct restore_task *rt)
+{
+	const TaskCoreEntry *core = rt->core;
+
+	if (!core->has_pdeathsig || !core->pdeathsig)
+		return core->has_pdeathsig ? 0 : -1;
+	if (rt->ctx->opts->restore_detached) {
+		pr_warn("process %d: its parent-death signal %u is not restored: with -d its parent is criu, which "
+			"exits now\n",
+			rt->pid, core->pdeathsig);
+		return 0;
+	}
+	return core->pdeathsig;
+}
+
+/* Attributes the restorer sets at its end; -1 and absent parts mean "leave as is". */
+static void fill_task_state(struct restore_task *rt, const struct area_layout *l)
+{
+	struct restorer_args *a = rt->area.args;
+	const TaskCoreEntry *core = rt->core;
+
+	thread_state_fill_restorer(core->thread, &a->thread);
+	memset(&a->task, 0, sizeof(a->task));
+	a->task.pdeathsig = restore_pdeathsig(rt);
+	rlimits_fill_restorer(core, &a->task);
+	memset(&a->creds, 0, sizeof(a->creds));
+	if (core->creds)
+		creds_fill_restorer(core->creds, &a->creds, (uint32_t *)(rt->area.base + l->groups),
+				    area_addr(rt, l->groups));
+	a->creds.cap_last_cap = rt->env.cap_last_cap;
+	a->creds.dumpable = core->has_dumpable ? (int32_t)core->dumpable : -1;
 }
 
 static void fill_specials(struct restore_task *rt, const struct specials_plan *sp, const struct area_layout *l)
@@ -526,6 +571,7 @@ static int fill_area(struct restore_task *rt, const struct specials_plan *sp, co
 	fill_specials(rt, sp, l);
 	fill_mm_map(rt, l);
 	fill_signals(rt);
+	fill_task_state(rt, l);
 	ret = fill_vmas_and_runs(rt, l);
 	ret = ret ?: fill_sigframe(rt, l);
 	ret = ret ?: load_blob(rt, l);

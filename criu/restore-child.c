@@ -99,6 +99,25 @@ static int set_identity(const struct restore_task *rt)
 	return 0;
 }
 
+/*
+ * Per-process prctl attributes that nothing later resets. THP before the
+ * restorer maps memory, so that the filled pages follow it already.
+ */
+static int set_process_attrs(const struct restore_task *rt)
+{
+	const TaskCoreEntry *core = rt->core;
+
+	if (core->has_thp_disable && prctl(PR_SET_THP_DISABLE, core->thp_disable & 1, core->thp_disable & ~1U, 0, 0)) {
+		pr_perror("core-%d.img: can't set thp_disable 0x%x", rt->pid, core->thp_disable);
+		return -errno;
+	}
+	if (core->has_child_subreaper && prctl(PR_SET_CHILD_SUBREAPER, core->child_subreaper, 0, 0, 0)) {
+		pr_perror("core-%d.img: can't set child_subreaper %d", rt->pid, core->child_subreaper);
+		return -errno;
+	}
+	return 0;
+}
+
 static int note_fd(struct child_fds *cf, int fd)
 {
 	size_t i;
@@ -264,6 +283,7 @@ static int child_prepare(struct restore_task *rt, int sync_fd)
 	ret = ret ?: block_all_signals();
 	ret = ret ?: restore_session(rt);
 	ret = ret ?: set_identity(rt);
+	ret = ret ?: set_process_attrs(rt);
 	ret = ret ?: collect_helper_fds(rt, &cf);
 	ret = ret ?: move_helper_fds(rt, &cf);
 	ret = ret ?: close_other_fds(&cf);

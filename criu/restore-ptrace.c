@@ -34,6 +34,11 @@ static const char *const exit_code_names[RESTORE_EXIT_MAX] = {
 	[RESTORE_EXIT_SET_MM] = "restorer: prctl(PR_SET_MM_MAP)",
 	[RESTORE_EXIT_SIGACTION] = "restorer: setting signal actions",
 	[RESTORE_EXIT_ARCH_PRCTL] = "restorer: setting fs/gs bases",
+	[RESTORE_EXIT_SCHED] = "restorer: setting the scheduling policy and nice value",
+	[RESTORE_EXIT_RLIMIT] = "restorer: setting resource limits",
+	[RESTORE_EXIT_THREAD_STATE] = "restorer: setting rseq, clear_child_tid or the robust list",
+	[RESTORE_EXIT_PRCTL] = "restorer: setting prctl attributes (timer slack, pdeathsig)",
+	[RESTORE_EXIT_CREDS] = "restorer: setting credentials",
 };
 
 const char *restore_exit_code_name(int code)
@@ -149,17 +154,27 @@ static int wait_for_int3(const struct restore_task *rt)
 	}
 }
 
-static int check_rseq_unregistered(const struct restore_task *rt)
+/* The restorer registered the image's rseq area, and only that one (never criu's). */
+static int check_rseq_registration(const struct restore_task *rt)
 {
+	const RseqEntry *want = rt->core->thread->rseq;
 	struct __ptrace_rseq_configuration conf = {};
 	long ret;
 
 	ret = ptrace(PTRACE_GET_RSEQ_CONFIGURATION, rt->child, sizeof(conf), &conf);
 	if (ret < 0)
 		return 0; /* an older kernel: nothing to check with */
-	if (conf.rseq_abi_pointer) {
-		pr_err("process %d still has an rseq area registered at 0x%llx\n", rt->pid,
+	if (!want && conf.rseq_abi_pointer) {
+		pr_err("process %d has an rseq area registered at 0x%llx, the image has none\n", rt->pid,
 		       (unsigned long long)conf.rseq_abi_pointer);
+		return -EINVAL;
+	}
+	if (want && (conf.rseq_abi_pointer != want->abi_pointer || conf.rseq_abi_size != want->abi_size ||
+		     conf.signature != want->signature)) {
+		pr_err("process %d: rseq area 0x%llx size %u signature 0x%x, core-%d.img has thread.rseq 0x%llx size "
+		       "%u signature 0x%x\n",
+		       rt->pid, (unsigned long long)conf.rseq_abi_pointer, conf.rseq_abi_size, conf.signature, rt->pid,
+		       (unsigned long long)want->abi_pointer, want->abi_size, want->signature);
 		return -EINVAL;
 	}
 	return 0;
@@ -298,7 +313,7 @@ int restore_finish_task(struct restore_task *rt)
 	int ret;
 
 	ret = wait_for_int3(rt);
-	ret = ret ?: check_rseq_unregistered(rt);
+	ret = ret ?: check_rseq_registration(rt);
 	ret = ret ?: run_sigreturn(rt, &regs);
 	ret = ret ?: unmap_area(rt, &regs);
 	ret = ret ?: set_sigmask(rt);

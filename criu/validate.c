@@ -13,7 +13,13 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -161,8 +167,37 @@ static int probe_xstate(struct cpu_xstate *xs)
 	return 0;
 }
 
+/* criu's own capabilities and limits: a restored task can't get more from it. */
+static int read_own_privileges(struct validate_env *env)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	struct rlimit rl;
+	uint32_t cap;
+	int i;
+
+	if (syscall(SYS_capget, &hdr, data)) {
+		pr_perror("can't read criu's own capabilities");
+		return -errno;
+	}
+	env->own_cap_prm = data[0].permitted | ((uint64_t)data[1].permitted << 32);
+	env->own_cap_bnd = 0;
+	for (cap = 0; cap <= env->cap_last_cap && cap < 64; cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			env->own_cap_bnd |= 1ULL << cap;
+	for (i = 0; i < (int)ARRAY_SIZE(env->own_rlim_max); i++) {
+		if (getrlimit(i, &rl)) {
+			pr_perror("can't read criu's own resource limit %d", i);
+			return -errno;
+		}
+		env->own_rlim_max[i] = rl.rlim_max;
+	}
+	return 0;
+}
+
 int validate_env_init(struct validate_env *env)
 {
+	uint64_t last_cap;
 	int ret;
 
 	ret = read_sysctl_u64("/proc/sys/vm/mmap_min_addr", &env->mmap_min_addr);
@@ -172,6 +207,12 @@ int validate_env_init(struct validate_env *env)
 		ret = read_sysctl_u64("/proc/sys/vm/max_map_count", &env->max_map_count);
 	if (!ret)
 		ret = probe_xstate(&env->xstate);
+	if (!ret)
+		ret = read_sysctl_u64("/proc/sys/kernel/cap_last_cap", &last_cap);
+	if (!ret) {
+		env->cap_last_cap = min(last_cap, 63ULL);
+		ret = read_own_privileges(env);
+	}
 	if (!ret && env->mmap_min_addr < PAGE_SIZE)
 		env->mmap_min_addr = PAGE_SIZE;
 	return ret;
@@ -300,9 +341,85 @@ static int validate_xsave(const ProtobufCBinaryData *xs, pid_t pid, const struct
 	return 0;
 }
 
+#define RSEQ_MIN_SIZE 32 /* the original struct rseq */
+#define RSEQ_MAX_SIZE 4096
+#define SS_KNOWN_FLAGS (1U | 2U | (1U << 31)) /* SS_ONSTACK, SS_DISABLE, SS_AUTODISARM */
+#define ROBUST_LIST_HEAD_SIZE 24	      /* struct robust_list_head on x86_64 */
+
+static bool user_range(uint64_t start, uint64_t len)
+{
+	return start < TASK_SIZE_MAX && len <= TASK_SIZE_MAX - start;
+}
+
+static int validate_rseq(const RseqEntry *r, pid_t pid)
+{
+	if (r->abi_size < RSEQ_MIN_SIZE || r->abi_size > RSEQ_MAX_SIZE)
+		return bad("core-%d.img: thread.rseq abi_size %u is outside %d..%d", pid, r->abi_size, RSEQ_MIN_SIZE,
+			   RSEQ_MAX_SIZE);
+	if (!r->abi_pointer || r->abi_pointer % RSEQ_MIN_SIZE || !user_range(r->abi_pointer, r->abi_size))
+		return bad("core-%d.img: thread.rseq abi_pointer 0x%llx is not a 32-byte aligned user address", pid,
+			   (unsigned long long)r->abi_pointer);
+	if (r->has_flags && r->flags)
+		return bad("core-%d.img: thread.rseq flags 0x%x: only 0 is supported", pid, r->flags);
+	return 0;
+}
+
+static int validate_altstack(const SigaltstackEntry *ss, pid_t pid)
+{
+	if (ss->flags & ~SS_KNOWN_FLAGS)
+		return bad("core-%d.img: thread.sigaltstack flags 0x%x has unknown bits", pid, ss->flags);
+	if (!(ss->flags & SS_DISABLE) && !user_range(ss->sp, ss->size))
+		return bad("core-%d.img: thread.sigaltstack 0x%llx size %llu is not a user range", pid,
+			   (unsigned long long)ss->sp, (unsigned long long)ss->size);
+	return 0;
+}
+
+static int validate_sched(const SchedEntry *s, pid_t pid)
+{
+	bool rt = s->policy == SCHED_FIFO || s->policy == SCHED_RR;
+
+	if (s->policy != SCHED_OTHER && s->policy != SCHED_BATCH && s->policy != SCHED_IDLE && !rt)
+		return bad("core-%d.img: thread.sched policy %u is not OTHER, FIFO, RR, BATCH or IDLE", pid, s->policy);
+	if (rt ? (s->priority < 1 || s->priority > 99) : s->priority != 0)
+		return bad("core-%d.img: thread.sched priority %u is invalid for policy %u", pid, s->priority,
+			   s->policy);
+	if (s->nice < -20 || s->nice > 19)
+		return bad("core-%d.img: thread.sched nice %d is outside -20..19", pid, s->nice);
+	return 0;
+}
+
+/* The state besides registers; every part is optional (older images lack them). */
+static int validate_thread_state(const ThreadCoreEntry *th, pid_t pid)
+{
+	int ret = 0;
+
+	if (th->rseq)
+		ret = validate_rseq(th->rseq, pid);
+	if (!ret && th->sigaltstack)
+		ret = validate_altstack(th->sigaltstack, pid);
+	if (ret)
+		return ret;
+	if (th->has_clear_tid_addr && th->clear_tid_addr >= TASK_SIZE_MAX)
+		return bad("core-%d.img: thread.clear_tid_addr 0x%llx is not a user address", pid,
+			   (unsigned long long)th->clear_tid_addr);
+	if (th->robust_list && th->robust_list->len != ROBUST_LIST_HEAD_SIZE)
+		return bad("core-%d.img: thread.robust_list len %llu, the kernel takes only %d", pid,
+			   (unsigned long long)th->robust_list->len, ROBUST_LIST_HEAD_SIZE);
+	if (th->robust_list && th->robust_list->head >= TASK_SIZE_MAX)
+		return bad("core-%d.img: thread.robust_list head 0x%llx is not a user address", pid,
+			   (unsigned long long)th->robust_list->head);
+	if (th->sched)
+		return validate_sched(th->sched, pid);
+	return 0;
+}
+
 static int validate_thread(const ThreadCoreEntry *th, pid_t pid, const struct validate_env *env)
 {
 	int ret;
+
+	ret = validate_thread_state(th, pid);
+	if (ret)
+		return ret;
 
 	if (th->tid != (uint32_t)pid)
 		return bad("core-%d.img: thread.tid %u is not the process %d", pid, th->tid, pid);
@@ -310,6 +427,96 @@ static int validate_thread(const ThreadCoreEntry *th, pid_t pid, const struct va
 	if (ret)
 		return ret;
 	return validate_xsave(&th->xsave, pid, &env->xstate);
+}
+
+#define SECUREBITS_KNOWN 0xffU /* the three SECURE_* bits pairs and NO_CAP_AMBIENT_RAISE, with locks */
+#define GROUPS_MAX 65536       /* NGROUPS_MAX */
+#define THP_DISABLE_KNOWN 3U   /* PR_GET_THP_DISABLE: disabled, except-advised */
+
+static int check_caps(const char *name, uint64_t caps, pid_t pid, const struct validate_env *env)
+{
+	uint64_t known = env->cap_last_cap >= 63 ? ~0ULL : (1ULL << (env->cap_last_cap + 1)) - 1;
+
+	if (caps & ~known)
+		return bad("core-%d.img: creds.%s 0x%llx has capabilities this kernel does not know (last is %u)", pid,
+			   name, (unsigned long long)caps, env->cap_last_cap);
+	return 0;
+}
+
+/* Restore must not give a task privileges it did not have, nor more than criu has. */
+static int check_caps_restorable(const CredsEntry *c, pid_t pid, const struct validate_env *env)
+{
+	if (c->cap_eff & ~c->cap_prm)
+		return bad("core-%d.img: creds.cap_eff 0x%llx is not within cap_prm 0x%llx", pid,
+			   (unsigned long long)c->cap_eff, (unsigned long long)c->cap_prm);
+	if (c->cap_amb & ~(c->cap_prm & c->cap_inh))
+		return bad("core-%d.img: creds.cap_amb 0x%llx is not within cap_prm & cap_inh", pid,
+			   (unsigned long long)c->cap_amb);
+	if (c->cap_prm & ~env->own_cap_prm)
+		return bad("core-%d.img: creds.cap_prm 0x%llx has capabilities criu lacks (0x%llx)", pid,
+			   (unsigned long long)c->cap_prm, (unsigned long long)(c->cap_prm & ~env->own_cap_prm));
+	/* capset() takes no inheritable capability outside the (still criu's) bounding set. */
+	if (c->cap_inh & ~env->own_cap_bnd)
+		return bad("core-%d.img: creds.cap_inh 0x%llx has capabilities outside criu's bounding set", pid,
+			   (unsigned long long)c->cap_inh);
+	if (c->cap_bnd & ~env->own_cap_bnd)
+		return bad("core-%d.img: creds.cap_bnd 0x%llx has capabilities outside criu's bounding set (0x%llx)",
+			   pid, (unsigned long long)c->cap_bnd, (unsigned long long)(c->cap_bnd & ~env->own_cap_bnd));
+	return 0;
+}
+
+static int validate_creds(const CredsEntry *c, pid_t pid, const struct validate_env *env)
+{
+	int ret;
+
+	if (c->n_groups > GROUPS_MAX)
+		return bad("core-%d.img: creds.groups has %zu entries, at most %d", pid, c->n_groups, GROUPS_MAX);
+	if (c->securebits & ~SECUREBITS_KNOWN)
+		return bad("core-%d.img: creds.securebits 0x%x has unknown bits", pid, c->securebits);
+	ret = check_caps("cap_inh", c->cap_inh, pid, env);
+	ret = ret ?: check_caps("cap_prm", c->cap_prm, pid, env);
+	ret = ret ?: check_caps("cap_eff", c->cap_eff, pid, env);
+	ret = ret ?: check_caps("cap_bnd", c->cap_bnd, pid, env);
+	ret = ret ?: check_caps("cap_amb", c->cap_amb, pid, env);
+	return ret ?: check_caps_restorable(c, pid, env);
+}
+
+static const char *const rlimit_names[16] = {
+	"RLIMIT_CPU",	   "RLIMIT_FSIZE",  "RLIMIT_DATA",    "RLIMIT_STACK",  "RLIMIT_CORE",  "RLIMIT_RSS",
+	"RLIMIT_NPROC",	   "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS",     "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
+	"RLIMIT_MSGQUEUE", "RLIMIT_NICE",   "RLIMIT_RTPRIO",  "RLIMIT_RTTIME",
+};
+
+static int validate_rlimits(const TaskCoreEntry *core, pid_t pid, const struct validate_env *env)
+{
+	size_t i;
+
+	if (core->n_rlimits > ARRAY_SIZE(rlimit_names))
+		return bad("core-%d.img: %zu rlimits, at most %zu", pid, core->n_rlimits, ARRAY_SIZE(rlimit_names));
+	for (i = 0; i < core->n_rlimits; i++) {
+		const RlimitEntry *r = core->rlimits[i];
+
+		if (r->cur > r->max)
+			return bad("core-%d.img: rlimits[%zu] (%s) cur %llu is above max %llu", pid, i, rlimit_names[i],
+				   (unsigned long long)r->cur, (unsigned long long)r->max);
+		if (r->max > env->own_rlim_max[i])
+			return bad("core-%d.img: rlimits[%zu] (%s) max %llu is above criu's own hard limit %llu: "
+				   "raising it needs CAP_SYS_RESOURCE",
+				   pid, i, rlimit_names[i], (unsigned long long)r->max,
+				   (unsigned long long)env->own_rlim_max[i]);
+	}
+	return 0;
+}
+
+static int validate_task_attrs(const TaskCoreEntry *core, pid_t pid)
+{
+	if (core->has_dumpable && core->dumpable > 2)
+		return bad("core-%d.img: dumpable %u is not 0, 1 or 2", pid, core->dumpable);
+	if (core->has_pdeathsig && core->pdeathsig > NR_SIGNALS)
+		return bad("core-%d.img: pdeathsig %u is not a signal", pid, core->pdeathsig);
+	if (core->has_thp_disable && core->thp_disable & ~THP_DISABLE_KNOWN)
+		return bad("core-%d.img: thp_disable 0x%x has unknown bits", pid, core->thp_disable);
+	return 0;
 }
 
 int validate_core(const TaskCoreEntry *core, pid_t pid, const struct validate_env *env)
@@ -326,6 +533,10 @@ int validate_core(const TaskCoreEntry *core, pid_t pid, const struct validate_en
 	if (core->has_exit_signal && (core->exit_signal < 0 || core->exit_signal > NR_SIGNALS))
 		return bad("core-%d.img: exit_signal %d is not a signal", pid, core->exit_signal);
 	ret = validate_sigactions(core, pid);
+	ret = ret ?: validate_task_attrs(core, pid);
+	ret = ret ?: validate_rlimits(core, pid, env);
+	if (!ret && core->creds)
+		ret = validate_creds(core->creds, pid, env);
 	if (ret)
 		return ret;
 	return validate_thread(core->thread, pid, env);

@@ -23,10 +23,14 @@ Per-test options come from a comment in the first lines of the source:
   stdio=devnull    stdin, stdout and stderr on /dev/null
   stdio=file       stdin on a file (test/out/NAME/stdin.txt), out/err on the log
   spin=1           the test is CPU-bound: its CPU time must keep growing
+  attached=1       restore without -d: criu stays the parent of the test and
+                   must exit with the test's own status
   stopped=1        SIGSTOP the test before the dump; it must come back stopped,
                    then the harness sends SIGCONT
   pages-min=N      after dump the pages images must hold at least N MiB
   pages-max=N      ... and at most N MiB
+  refused=WHAT     criu must refuse to dump the test (WHAT names why): it is
+                   run only with --nocr or by its negative test
 
 A dump with --leave-running (-R) in its options switches to that flow: the
 original must keep running untraced and pass its check, then the images
@@ -524,8 +528,47 @@ class TestRun:
                 '--pidfile', 'restore.pid'] + self.flags('restore')
         return self.criu(args, outname, timeout, tty=True)
 
+    def restore_attached(self):
+        """criu restore without -d, left running as the test's parent."""
+        self.add_log('restore.log', os.path.join(self.img, 'restore.log'))
+        outpath = os.path.join(self.out, 'restore.out')
+        self.add_log('criu output', outpath)
+        pidfile = os.path.join(self.img, 'restore.pid')
+        fd = os.open(outpath, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        null = os.open('/dev/null', os.O_RDONLY)
+        try:
+            self.attached = subprocess.Popen(
+                [CRIU, 'restore', '-D', self.img, '-o', 'restore.log', '-v4', '--pidfile', 'restore.pid'] +
+                self.flags('restore'), cwd=ROOT, stdin=null, stdout=fd, stderr=fd)
+        finally:
+            os.close(fd)
+            os.close(null)
+        self.pids.add(self.attached.pid)
+        deadline = time.monotonic() + RESTORE_TIMEOUT
+        while not os.path.exists(pidfile):
+            rc = self.attached.poll()
+            if rc is not None:
+                raise Fail('criu restore (attached) exited with %d before the pid file appeared' % rc)
+            if time.monotonic() > deadline:
+                raise Fail('criu restore (attached) wrote no pid file within %ds' % RESTORE_TIMEOUT)
+            time.sleep(0.005)
+        return 0, 0
+
+    def check_attached_exit(self):
+        """Without -d, criu must end with the status of the restored test (0: PASS)."""
+        try:
+            rc = self.attached.wait(EXIT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise Fail('criu restore (attached) did not exit after the test ended')
+        self.pids.discard(self.attached.pid)
+        if rc != 0:
+            raise Fail('criu restore (attached) exited with %d, the test exited with 0' % rc)
+
     def restore_ok(self):
-        rc, secs = self.restore()
+        if self.opts.get('attached'):
+            rc, secs = self.restore_attached()
+        else:
+            rc, secs = self.restore()
         if rc != 0:
             raise Fail('criu restore exited with %d' % rc)
         pid = self.read_pid(os.path.join(self.img, 'restore.pid'))
@@ -612,6 +655,8 @@ def run_zdtm(name, nocr):
         if t.opts.get('spin'):
             t.check_spinning('after restore')
         t.stop_and_check('the restored test')
+        if t.opts.get('attached'):
+            t.check_attached_exit()
         return t, None
     except Fail as e:
         return t, str(e)
@@ -697,6 +742,25 @@ def expect_untouched(t, what):
     if why:
         raise Fail(why)
     t.stop_and_check('the target')
+
+
+@negative
+def dump_seccomp():
+    """A process under a seccomp filter: the dump is refused, naming the
+    process and seccomp, and the process passes its own check after."""
+    t = TestRun('seccomp_filter', 'neg_dump_seccomp')
+    try:
+        t.start()
+        t.snapshot_maps()
+        expect_fail([CRIU, 'dump', '-t', str(t.pid), '-D', t.out],
+                    'criu dump of a process under seccomp', t.out)
+        with open(os.path.join(t.out, 'criu.err')) as f:
+            err = f.read()
+        if 'seccomp' not in err or str(t.pid) not in err:
+            raise Fail('the refusal does not name seccomp and process %d: %r' % (t.pid, err[-300:]))
+        expect_untouched(t, 'after the refused dump')
+    finally:
+        t.cleanup()
 
 
 @negative
@@ -953,7 +1017,9 @@ def run_negative(name):
 def cmd_run(args):
     set_subreaper()
     names = []
-    all_names = zdtm_tests() + ([] if args.nocr else sorted(NEGATIVE))
+    # A test criu refuses to dump runs alone with --nocr, else in its negative test.
+    runnable = [n for n in zdtm_tests() if args.nocr or 'refused' not in parse_opts(n)]
+    all_names = runnable + ([] if args.nocr else sorted(NEGATIVE))
     if args.all:
         names = all_names
     for name in args.test or []:

@@ -6,13 +6,30 @@
 #include <sys/types.h>
 
 #include "core.pb-c.h"
+#include "creds.h"
 #include "parasite.h"
+#include "rlimits.h"
+#include "thread-state.h"
 
 struct infect_ctx;
 struct proc_stat;
 
+/* What the dumper and the parasite tell about a task besides registers, signals and memory. */
+struct task_state_dump {
+	struct dump_creds creds;
+	struct dump_rlimits rlimits;
+	struct parasite_task_attrs attrs;
+	struct dump_thread_state thread;
+};
+
+/* Read what the dumper itself can read of the stopped task; refuses seccomp. */
+int task_state_collect(pid_t pid, struct task_state_dump *ts);
+/* Ask the parasite for the rest. */
+int task_state_from_parasite(struct infect_ctx *ic, pid_t pid, struct task_state_dump *ts);
+void task_state_free(struct task_state_dump *ts);
+
 /* Write core-PID.img: registers, FPU state, signal state and misc of a task. */
 int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
-		   const struct proc_stat *st, bool stopped);
+		   const struct proc_stat *st, const struct task_state_dump *ts, bool stopped);
 
 #endif

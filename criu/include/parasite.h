@@ -7,8 +7,10 @@
 
 enum {
 	PARASITE_CMD_GET_MISC = 1,
-	PARASITE_CMD_MPROTECT,	 /* arg = number of regions in args->iovs (base, len, prot) */
-	PARASITE_CMD_DUMP_PAGES, /* arg = number of iovs; the pipe comes with the command */
+	PARASITE_CMD_MPROTECT,	       /* arg = number of regions in args->iovs (base, len, prot) */
+	PARASITE_CMD_DUMP_PAGES,       /* arg = number of iovs; the pipe comes with the command */
+	PARASITE_CMD_GET_TASK_ATTRS,   /* fills args->task_attrs */
+	PARASITE_CMD_GET_THREAD_STATE, /* fills args->thread_state for the calling thread */
 };
 
 struct parasite_sigaction {
@@ -27,6 +29,26 @@ struct parasite_misc {
 	struct parasite_sigaction sa[PARASITE_NSIG];
 };
 
+/* Per-process state only prctl() in the task itself tells. */
+struct parasite_task_attrs {
+	uint32_t securebits;
+	uint32_t dumpable;
+	uint32_t pdeathsig;
+	uint32_t child_subreaper;
+	uint32_t thp_disable;
+	uint32_t pad;
+};
+
+/* Per-thread state only the thread itself tells. */
+struct parasite_thread_state {
+	uint64_t altstack_sp;
+	uint64_t altstack_size;
+	int32_t altstack_flags;
+	uint32_t pad;
+	uint64_t clear_tid_addr;
+	uint64_t timer_slack_ns;
+};
+
 struct parasite_iov {
 	uint64_t base;
 	uint64_t len;
@@ -37,6 +59,8 @@ struct parasite_iov {
 
 struct parasite_args {
 	struct parasite_misc misc;
+	struct parasite_task_attrs task_attrs;
+	struct parasite_thread_state thread_state;
 	struct parasite_iov iovs[PARASITE_MAX_IOVS];
 };
 

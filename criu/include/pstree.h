@@ -13,7 +13,7 @@ struct pstree_item {
 	pid_t *threads; /* the leader first */
 	size_t nr_threads, threads_cap;
 	bool zombie;
-	int exit_status; /* of a zombie, as waitpid() would give it */
+	int exit_status;  /* of a zombie, as waitpid() would give it */
 	bool was_stopped; /* in a job-control stop when seized */
 	struct pstree_item *parent;
 };

@@ -9,7 +9,7 @@
  * criu maps one "restorer area" at an address that is free both in its own
  * layout and in the target's, and lays it out as:
  *
- *   [blob][stack][helper stack][args | vmas | runs | close_fds | auxv | names | sigframe | xsave][park]
+ *   [blob][stack][helper stack][args | vmas | runs | close_fds | auxv | names | groups | sigframe | xsave][park]
  *
  * The restored child inherits the area, fills in the fd numbers it ends up
  * with, switches to the stack and calls restorer_sym_restore_task(args).
@@ -97,6 +97,59 @@ struct restorer_sigaction {
 	uint64_t mask;
 };
 
+/* Which parts of struct restorer_thread_state the image had (old images lack them). */
+#define RTS_RSEQ 0x1
+#define RTS_CLEAR_TID 0x2
+#define RTS_ROBUST_LIST 0x4
+#define RTS_SCHED 0x8
+#define RTS_TIMER_SLACK 0x10
+
+/* Per-thread state the restorer sets in the thread itself, just before rt_sigreturn. */
+struct restorer_thread_state {
+	uint32_t present; /* RTS_* */
+	uint32_t rseq_size;
+	uint64_t rseq_pointer;
+	uint32_t rseq_signature;
+	uint32_t rseq_flags;
+	uint64_t clear_tid_addr;
+	uint64_t robust_head;
+	uint64_t robust_len;
+	uint32_t sched_policy;
+	uint32_t sched_priority;
+	int32_t sched_nice;
+	uint32_t sched_reset_on_fork;
+	uint64_t timer_slack_ns;
+};
+
+/* Credentials, applied last (criu/pie/restorer-creds.c). Ids: real, effective, saved, fs. */
+struct restorer_creds {
+	uint32_t present;
+	uint32_t nr_groups;
+	uint64_t groups; /* uint32_t[nr_groups] in the area */
+	uint32_t uids[4];
+	uint32_t gids[4];
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	uint32_t cap_last_cap; /* highest capability this kernel knows */
+	uint32_t securebits;
+	uint32_t no_new_privs;
+	int32_t dumpable; /* -1: leave it as the credential change made it */
+};
+
+#define RESTORER_NR_RLIMITS 16
+
+/* Same layout as struct rlimit64 for prlimit64. */
+struct restorer_rlimit {
+	uint64_t cur;
+	uint64_t max;
+};
+
+/* Process attributes set with prctl(); -1: the image does not say, leave it. */
+struct restorer_task_attrs {
+	int32_t pdeathsig;
+	uint32_t nr_rlimits; /* rlimits[i] is resource i */
+	struct restorer_rlimit rlimits[RESTORER_NR_RLIMITS];
+};
+
 struct restorer_args {
 	uint64_t magic;
 	uint64_t area_start;
@@ -135,6 +188,10 @@ struct restorer_args {
 	 * the area is gone); rt_sigreturn reads it from rsp - 8.
 	 */
 	uint64_t sigframe;
+
+	struct restorer_thread_state thread;
+	struct restorer_task_attrs task;
+	struct restorer_creds creds;
 };
 
 /*
@@ -156,6 +213,11 @@ enum restore_exit_code {
 	RESTORE_EXIT_SET_MM,
 	RESTORE_EXIT_SIGACTION,
 	RESTORE_EXIT_ARCH_PRCTL,
+	RESTORE_EXIT_SCHED,
+	RESTORE_EXIT_RLIMIT,
+	RESTORE_EXIT_THREAD_STATE,
+	RESTORE_EXIT_PRCTL,
+	RESTORE_EXIT_CREDS,
 	RESTORE_EXIT_MAX,
 };
 

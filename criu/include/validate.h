@@ -35,6 +35,10 @@ struct validate_env {
 	uint64_t pid_max;
 	uint64_t max_map_count;
 	struct cpu_xstate xstate;
+	uint32_t cap_last_cap;	   /* /proc/sys/kernel/cap_last_cap */
+	uint64_t own_cap_prm;	   /* criu's permitted set: the most a restored task may get */
+	uint64_t own_cap_bnd;	   /* criu's bounding set: it can only shrink */
+	uint64_t own_rlim_max[16]; /* criu's hard limits: raising one needs CAP_SYS_RESOURCE */
 };
 
 /* Offsets inside an XSAVE area (Intel SDM vol. 1, 13.4). */

@@ -7,6 +7,7 @@
  */
 #include <stdint.h>
 #include <stddef.h>
+#include <linux/prctl.h>
 #include <linux/socket.h>
 #include <sys/uio.h>
 
@@ -63,6 +64,64 @@ static long get_misc(struct parasite_misc *m)
 		if (ret && i + 1 != 9 && i + 1 != 19)
 			return ret;
 	}
+	return 0;
+}
+
+/* prctl() "get" options that return the value rather than store it. */
+static long prctl_value(int option, uint32_t *val)
+{
+	long ret = sys_prctl(option, 0, 0, 0, 0);
+
+	if (ret < 0)
+		return ret;
+	*val = (uint32_t)ret;
+	return 0;
+}
+
+static long get_task_attrs(struct parasite_task_attrs *a)
+{
+	int32_t sig = 0, subreaper = 0;
+	long ret;
+
+	ret = prctl_value(PR_GET_SECUREBITS, &a->securebits);
+	ret = ret ?: prctl_value(PR_GET_DUMPABLE, &a->dumpable);
+	ret = ret ?: prctl_value(PR_GET_THP_DISABLE, &a->thp_disable);
+	ret = ret ?: sys_prctl(PR_GET_PDEATHSIG, (long)&sig, 0, 0, 0);
+	ret = ret ?: sys_prctl(PR_GET_CHILD_SUBREAPER, (long)&subreaper, 0, 0, 0);
+	a->pdeathsig = sig;
+	a->child_subreaper = subreaper;
+	return ret;
+}
+
+/* The kernel's stack_t on x86_64. */
+struct pie_stack {
+	uint64_t sp;
+	int32_t flags;
+	int32_t pad;
+	uint64_t size;
+};
+
+static long get_thread_state(struct parasite_thread_state *t)
+{
+	struct pie_stack ss = {};
+	uint64_t tid_addr = 0;
+	long ret;
+
+	/* The parasite runs on its own stack: SS_ONSTACK can't show up here. */
+	ret = sys_sigaltstack(0, &ss);
+	if (ret)
+		return ret;
+	t->altstack_sp = ss.sp;
+	t->altstack_size = ss.size;
+	t->altstack_flags = ss.flags;
+	ret = sys_prctl(PR_GET_TID_ADDRESS, (long)&tid_addr, 0, 0, 0);
+	if (ret)
+		return ret;
+	t->clear_tid_addr = tid_addr;
+	ret = sys_prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	if (ret < 0)
+		return ret;
+	t->timer_slack_ns = ret;
 	return 0;
 }
 
@@ -202,6 +261,12 @@ long parasite_main(struct compel_parasite_hdr *hdr)
 			break;
 		case PARASITE_CMD_DUMP_PAGES:
 			ret = dump_pages(args, m.arg, fd);
+			break;
+		case PARASITE_CMD_GET_TASK_ATTRS:
+			ret = get_task_attrs(&args->task_attrs);
+			break;
+		case PARASITE_CMD_GET_THREAD_STATE:
+			ret = get_thread_state(&args->thread_state);
 			break;
 		default:
 			ret = -22;

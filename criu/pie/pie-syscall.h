@@ -119,4 +119,17 @@ static inline long pie_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 #define sys_futex(u, op, v, t, u2, v3) \
 	pie_syscall6(__NR_futex, (long)(u), (long)(op), (long)(v), (long)(t), (long)(u2), (long)(v3))
 
+/* Per-task state and credentials, set by the restorer at its end. */
+#define sys_rseq(p, len, f, sig) pie_syscall4(__NR_rseq, (long)(p), (long)(len), (long)(f), (long)(sig))
+#define sys_set_robust_list(h, len) pie_syscall2(__NR_set_robust_list, (long)(h), (long)(len))
+#define sys_sched_setattr(pid, attr, f) pie_syscall3(__NR_sched_setattr, (long)(pid), (long)(attr), (long)(f))
+#define sys_prlimit64(pid, res, n, o) pie_syscall4(__NR_prlimit64, (long)(pid), (long)(res), (long)(n), (long)(o))
+#define sys_setgroups(n, list) pie_syscall2(__NR_setgroups, (long)(n), (long)(list))
+#define sys_setresuid(r, e, s) pie_syscall3(__NR_setresuid, (long)(r), (long)(e), (long)(s))
+#define sys_setresgid(r, e, s) pie_syscall3(__NR_setresgid, (long)(r), (long)(e), (long)(s))
+#define sys_setfsuid(id) pie_syscall1(__NR_setfsuid, (long)(id))
+#define sys_setfsgid(id) pie_syscall1(__NR_setfsgid, (long)(id))
+#define sys_capget(h, d) pie_syscall2(__NR_capget, (long)(h), (long)(d))
+#define sys_capset(h, d) pie_syscall2(__NR_capset, (long)(h), (long)(d))
+
 #endif

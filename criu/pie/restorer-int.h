@@ -22,6 +22,14 @@ void restorer_fail(const struct restorer_args *args, int code, const char *what,
 /* Log at -v4 only. */
 void restorer_debug(const struct restorer_args *args, const char *what, long num);
 
+/* restorer-task.c, in this order after the memory exists; restorer-creds.c between. */
+void restorer_set_sched(struct restorer_args *args);
+void restorer_set_thread_state(struct restorer_args *args);
+void restorer_set_rlimits(struct restorer_args *args);
+void restorer_set_creds(struct restorer_args *args);
+void restorer_set_final_attrs(struct restorer_args *args);
+void restorer_register_rseq(struct restorer_args *args);
+
 /* restorer-pages.c: put the page data of the pages image into place. */
 void restorer_fill_pages(struct restorer_args *args);
 

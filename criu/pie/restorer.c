@@ -317,6 +317,13 @@ __attribute__((visibility("default"), noreturn)) void __export_restore_task(stru
 	set_mm(args);
 	set_sigactions(args);
 	set_tls_bases(args);
+	/* Privileged steps first: the credentials take criu's privileges away. */
+	restorer_set_sched(args);
+	restorer_set_thread_state(args);
+	restorer_set_rlimits(args);
+	restorer_set_creds(args);
+	restorer_set_final_attrs(args);
+	restorer_register_rseq(args);
 	restorer_debug(args, "restorer: entering the target, sigframe at", args->sigframe);
 	if (args->log_fd >= 0)
 		sys_close(args->log_fd);

@@ -198,6 +198,25 @@ const char *test_dir(void)
 	return tmpdir;
 }
 
+static void chown_parent(const char *path, uid_t uid, gid_t gid)
+{
+	char dir[PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		fail("%s has no directory of its own to give away", path);
+	*slash = '\0';
+	if (chown(dir, uid, gid))
+		fail_errno("chown %s to %d:%d", dir, (int)uid, (int)gid);
+}
+
+void test_files_owner(uid_t uid, gid_t gid)
+{
+	chown_parent(pidfile, uid, gid);
+	chown_parent(outfile, uid, gid);
+}
+
 static void vmsg(const char *prefix, const char *fmt, va_list args)
 {
 	char buf[1024];

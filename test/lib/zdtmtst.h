@@ -43,6 +43,13 @@ void test_waitsig(void);
  */
 const char *test_dir(void);
 
+/*
+ * Give the directories of the pid file and the out file to uid:gid, for a
+ * test that drops root before test_daemon(): it must still be able to
+ * write both. Call it while still root.
+ */
+void test_files_owner(uid_t uid, gid_t gid);
+
 void test_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pass(void) __attribute__((noreturn));
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -13,7 +13,7 @@
 #include "proc-parse.h"
 #include "util.h"
 
-static void regs_to_entry(const struct x86_user_regs *r, UserRegsX86Entry *e)
+void core_regs_to_entry(const struct x86_user_regs *r, UserRegsX86Entry *e)
 {
 	e->r15 = r->r15;
 	e->r14 = r->r14;
@@ -116,8 +116,10 @@ static void task_attrs_to_image(const struct parasite_task_attrs *a, TaskCoreEnt
 }
 
 int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
-		   const struct proc_stat *st, const struct task_state_dump *ts, bool stopped)
+		   const struct proc_stat *st, const struct task_state_dump *ts, const struct threads_dump *threads,
+		   bool stopped)
 {
+	struct threads_image timg;
 	TaskCoreEntry core = TASK_CORE_ENTRY__INIT;
 	ThreadCoreEntry thread = THREAD_CORE_ENTRY__INIT;
 	CredsEntry creds = CREDS_ENTRY__INIT;
@@ -130,7 +132,7 @@ int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const 
 
 	/* A new process has no restart block: an interrupted call returns EINTR. */
 	compel_regs_restart_fixup(&r, false);
-	regs_to_entry(&r, &regs);
+	core_regs_to_entry(&r, &regs);
 	thread.tid = pid;
 	thread.gpregs = &regs;
 	thread.xsave.data = ic->xsave;
@@ -166,5 +168,10 @@ int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const 
 		rlimits.ptrs[i] = &rlimits.entries[i];
 	rlimits_to_image(&rlimits, &core);
 	task_attrs_to_image(&ts->attrs, &core);
-	return img_write_one(imgdir_fd, CR_IMG_CORE, pid, &core.base);
+	ret = threads_to_image(threads, &core, &timg);
+	if (ret)
+		return ret;
+	ret = img_write_one(imgdir_fd, CR_IMG_CORE, pid, &core.base);
+	threads_image_free(&timg);
+	return ret;
 }

@@ -46,6 +46,7 @@ struct dump_ctx {
 	struct compel_journal *journal;
 	struct parasite_misc misc;
 	struct task_state_dump task_state;
+	struct threads_dump threads;
 	struct pstree tree;
 	bool seized, prepared, cured;
 };
@@ -58,11 +59,6 @@ static int check_tree_supported(const struct pstree *tree)
 	if (tree->nr > 1) {
 		pr_err("process %d has %zu descendants (child %d): dumping process trees is not supported yet\n",
 		       root->pid, tree->nr - 1, tree->items[1]->pid);
-		return -ENOTSUP;
-	}
-	if (root->nr_threads != 1) {
-		pr_err("process %d has %zu threads: multi-threaded processes are not supported yet\n", root->pid,
-		       root->nr_threads);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -167,6 +163,7 @@ static int run_parasite(struct dump_ctx *dc)
 	dc->misc = args->misc;
 	dc->mm.mm.brk = args->misc.brk;
 	ret = task_state_from_parasite(&dc->ic, dc->pid, &dc->task_state);
+	ret = ret ?: threads_collect(&dc->ic, dc->tree.items[0], &dc->threads);
 	if (ret)
 		return ret;
 	ret = mem_scan_pages(dc->pid, &dc->mm);
@@ -177,16 +174,27 @@ static int run_parasite(struct dump_ctx *dc)
 
 static int write_pstree(struct dump_ctx *dc)
 {
+	const struct pstree_item *item = dc->tree.items[0];
 	PstreeEntry pe = PSTREE_ENTRY__INIT;
-	uint32_t tid = dc->pid;
+	uint32_t *tids;
+	size_t i;
+	int ret;
 
+	tids = xmalloc(item->nr_threads * sizeof(*tids));
+	if (!tids)
+		return -ENOMEM;
+	/* the leader first, then the others in the order of core's other_threads */
+	for (i = 0; i < item->nr_threads; i++)
+		tids[i] = item->threads[i];
 	pe.pid = dc->pid;
 	pe.ppid = dc->stat.ppid;
 	pe.pgid = dc->stat.pgid;
 	pe.sid = dc->stat.sid;
-	pe.n_threads = 1;
-	pe.threads = &tid;
-	return img_write_one(dc->cr->imgdir_fd, CR_IMG_PSTREE, 0, &pe.base);
+	pe.n_threads = item->nr_threads;
+	pe.threads = tids;
+	ret = img_write_one(dc->cr->imgdir_fd, CR_IMG_PSTREE, 0, &pe.base);
+	free(tids);
+	return ret;
 }
 
 static int write_inventory(struct dump_ctx *dc)
@@ -216,7 +224,7 @@ static int write_images(struct dump_ctx *dc)
 {
 	int ret;
 
-	ret = core_dump_task(dc->cr->imgdir_fd, dc->pid, &dc->ic, &dc->misc, &dc->stat, &dc->task_state,
+	ret = core_dump_task(dc->cr->imgdir_fd, dc->pid, &dc->ic, &dc->misc, &dc->stat, &dc->task_state, &dc->threads,
 			     dc->tree.items[0]->was_stopped);
 	if (!ret)
 		ret = mem_write_mm(dc->cr->imgdir_fd, dc->pid, &dc->mm);
@@ -246,6 +254,7 @@ static void dump_cleanup(struct dump_ctx *dc, bool ok)
 	}
 	if (dc->seized)
 		pstree_unseize(&dc->tree, ok ? final_mode(dc->cr->opts) : UNSEIZE_RUN);
+	threads_dump_free(&dc->threads);
 	pstree_free(&dc->tree);
 	compel_guard_finish(dc->journal);
 	fdt_destroy(dc->fdt);

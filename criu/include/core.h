@@ -10,6 +10,7 @@
 #include "parasite.h"
 #include "rlimits.h"
 #include "thread-state.h"
+#include "threads.h"
 
 struct infect_ctx;
 struct proc_stat;
@@ -30,6 +31,8 @@ void task_state_free(struct task_state_dump *ts);
 
 /* Write core-PID.img: registers, FPU state, signal state and misc of a task. */
 int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
-		   const struct proc_stat *st, const struct task_state_dump *ts, bool stopped);
+		   const struct proc_stat *st, const struct task_state_dump *ts, const struct threads_dump *threads,
+		   bool stopped);
+void core_regs_to_entry(const struct x86_user_regs *r, UserRegsX86Entry *e);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `criu restore`: recreate a dumped single-threaded process with its PID.
+ * `criu restore`: recreate a dumped process, with all its threads, with its PID.
  *
  *  1. read and validate every image, check the PID is free, open the files
  *     the restorer maps (restore-images.c);
@@ -30,6 +30,7 @@
 #include "log.h"
 #include "restore.h"
 #include "util.h"
+#include "validate-pstree.h"
 
 #define NS_LAST_PID "/proc/sys/kernel/ns_last_pid"
 
@@ -48,10 +49,11 @@ static bool pid_is_zombie(pid_t pid)
 	return zombie;
 }
 
+/* The leader's pid with a word on zombies; then every thread's tid. */
 static int check_pid_free(const struct restore_task *rt)
 {
 	if (kill(rt->pid, 0) && errno == ESRCH)
-		return 0;
+		return validate_pstree_ids_free(&rt->pstree, 1);
 	if (pid_is_zombie(rt->pid))
 		pr_err("pid %d is held by a zombie its parent has not reaped yet: can't restore process %d with its "
 		       "pid\n",
@@ -115,13 +117,20 @@ static pid_t clone_with_pid(pid_t pid)
 	return child;
 }
 
+/*
+ * Traced threads stay zombies until their tracer reaps them, and the
+ * leader is not reaped before the last of them: reap them all.
+ */
 static void kill_child(struct restore_task *rt)
 {
+	pid_t ret;
+
 	if (rt->child <= 0)
 		return;
 	kill(rt->child, SIGKILL);
-	while (waitpid(rt->child, NULL, __WALL) < 0 && errno == EINTR)
-		;
+	do
+		ret = waitpid(-1, NULL, __WALL);
+	while (ret != rt->child && (ret >= 0 || errno == EINTR));
 	rt->child = 0;
 }
 
@@ -205,11 +214,7 @@ static int detach(struct restore_task *rt)
 		pr_perror("can't stop process %d", rt->pid);
 		return -errno;
 	}
-	if (ptrace(PTRACE_DETACH, rt->child, 0, 0)) {
-		pr_perror("can't detach from process %d", rt->pid);
-		return -errno;
-	}
-	return 0;
+	return restore_detach_threads(rt);
 }
 
 /* Without -d criu stays the parent and passes the process's end on as its own. */
@@ -239,6 +244,7 @@ static int prepare(struct restore_task *rt)
 	ret = validate_env_init(&rt->env);
 	ret = ret ?: restore_read_images(rt);
 	ret = ret ?: check_pid_free(rt);
+	ret = ret ?: restore_threads_init(rt);
 	ret = ret ?: restore_open_helpers(rt);
 	ret = ret ?: restore_area_create(rt);
 	return ret;

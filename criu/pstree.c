@@ -246,8 +246,12 @@ static void kill_item(struct pstree_item *item)
 	size_t i;
 
 	kill(item->pid, SIGKILL);
-	/* as their tracer we get each thread's end: collect them all */
-	for (i = 0; i < item->nr_threads; i++)
+	/*
+	 * As their tracer we get each thread's end: collect them all, the
+	 * leader last, since its end is only reported once the others are
+	 * reaped.
+	 */
+	for (i = item->nr_threads; i-- > 0;)
 		while (waitpid(item->threads[i], &status, __WALL) == item->threads[i] && !WIFEXITED(status) &&
 		       !WIFSIGNALED(status))
 			;

@@ -28,7 +28,8 @@
 
 struct area_layout {
 	size_t blob, stack, args, vmas, runs, close_fds, auxv, names, groups, frame, park, total;
-	size_t nr_vmas, nr_runs, nr_close_fds;
+	size_t threads, thread_frames, thread_frame_size, thread_stacks;
+	size_t nr_vmas, nr_runs, nr_close_fds, nr_threads;
 	uint64_t park_span_start; /* lowest current special moved into the park */
 };
 
@@ -222,6 +223,15 @@ static void compute_layout(const struct restore_task *rt, const struct specials_
 	off = l->groups + (rt->core->creds ? rt->core->creds->n_groups * sizeof(uint32_t) : 0);
 	l->frame = ALIGN_UP(off, 64);
 	off = l->frame + SIGFRAME_SIZE(rt->env.xstate.size);
+	/* The other threads: their descriptions, their frames (64-byte aligned XSAVE), their stacks. */
+	l->nr_threads = rt->core->n_other_threads;
+	l->threads = ALIGN_UP(off, 64);
+	off = l->threads + l->nr_threads * sizeof(struct restorer_thread);
+	l->thread_frame_size = ALIGN_UP(SIGFRAME_SIZE(rt->env.xstate.size), 64);
+	l->thread_frames = ALIGN_UP(off, 64);
+	off = l->thread_frames + l->nr_threads * l->thread_frame_size;
+	l->thread_stacks = ALIGN_UP(off, PAGE_SIZE);
+	off = l->thread_stacks + l->nr_threads * RESTORER_THREAD_STACK_SIZE;
 	l->park = ALIGN_UP(off, PAGE_SIZE);
 
 	for (k = 0; k < RESTORER_SPECIAL_MAX; k++) {
@@ -418,7 +428,7 @@ static void regs_from_image(const UserRegsX86Entry *e, struct x86_user_regs *r)
  * The dumped area with sw_reserved rewritten for this CPU: the kernel
  * checks those bytes, not the dumping kernel's, before XRSTOR.
  */
-static uint8_t *xsave_for_this_cpu(const struct restore_task *rt)
+static uint8_t *xsave_for_this_cpu(const struct restore_task *rt, const ThreadCoreEntry *th)
 {
 	const struct cpu_xstate *cpu = &rt->env.xstate;
 	struct fpx_sw_bytes sw = {};
@@ -427,7 +437,7 @@ static uint8_t *xsave_for_this_cpu(const struct restore_task *rt)
 	buf = xmalloc(cpu->size);
 	if (!buf)
 		return NULL;
-	memcpy(buf, rt->core->thread->xsave.data, cpu->size);
+	memcpy(buf, th->xsave.data, cpu->size);
 	if (cpu->has_xsave) {
 		sw.magic1 = SIGFRAME_FP_XSTATE_MAGIC1;
 		sw.extended_size = cpu->size + sizeof(uint32_t);
@@ -443,19 +453,61 @@ static uint8_t *xsave_for_this_cpu(const struct restore_task *rt)
  * mask with PTRACE_SETSIGMASK once the area is gone, so no pending signal
  * can be delivered while the registers still point into the area.
  */
-static int fill_sigframe(struct restore_task *rt, const struct area_layout *l)
+static int build_thread_frame(const struct restore_task *rt, const ThreadCoreEntry *th, size_t off)
 {
 	struct x86_user_regs regs;
 	uint8_t *xsave;
 
-	xsave = xsave_for_this_cpu(rt);
+	xsave = xsave_for_this_cpu(rt, th);
 	if (!xsave)
 		return -ENOMEM;
-	regs_from_image(rt->core->thread->gpregs, &regs);
-	sigframe_build(rt->area.base + l->frame, area_addr(rt, l->frame), &regs, ~0ULL, xsave, rt->env.xstate.size);
+	regs_from_image(th->gpregs, &regs);
+	sigframe_build(rt->area.base + off, area_addr(rt, off), &regs, ~0ULL, xsave, rt->env.xstate.size);
 	free(xsave);
-	thread_state_fill_sigframe(rt->core->thread, (struct rt_sigframe *)(rt->area.base + l->frame));
+	thread_state_fill_sigframe(th, (struct rt_sigframe *)(rt->area.base + off));
+	return 0;
+}
+
+static int fill_sigframe(struct restore_task *rt, const struct area_layout *l)
+{
+	int ret;
+
+	ret = build_thread_frame(rt, rt->core->thread, l->frame);
+	if (ret)
+		return ret;
 	rt->area.args->sigframe = area_addr(rt, l->frame);
+	return 0;
+}
+
+/* Each other thread: its frame, stack and state, for the restorer to clone it with. */
+static int fill_threads(struct restore_task *rt, const struct area_layout *l)
+{
+	struct restorer_thread *threads = (struct restorer_thread *)(rt->area.base + l->threads);
+	struct restorer_args *a = rt->area.args;
+	size_t i;
+	int ret;
+
+	a->threads = area_addr(rt, l->threads);
+	a->nr_threads = l->nr_threads;
+	a->threads_ready = 0;
+	for (i = 0; i < l->nr_threads; i++) {
+		const ThreadCoreEntry *th = rt->core->other_threads[i];
+		struct restorer_thread *t = &threads[i];
+		size_t frame = l->thread_frames + i * l->thread_frame_size;
+
+		memset(t, 0, sizeof(*t));
+		t->tid = th->tid;
+		t->stack_top = area_addr(rt, l->thread_stacks + (i + 1) * RESTORER_THREAD_STACK_SIZE);
+		t->fs_base = th->gpregs->fs_base;
+		t->gs_base = th->gpregs->gs_base;
+		if (th->comm)
+			snprintf(t->comm, sizeof(t->comm), "%s", th->comm);
+		thread_state_fill_restorer(th, &t->state);
+		ret = build_thread_frame(rt, th, frame);
+		if (ret)
+			return ret;
+		t->sigframe = area_addr(rt, frame);
+	}
 	return 0;
 }
 
@@ -574,6 +626,7 @@ static int fill_area(struct restore_task *rt, const struct specials_plan *sp, co
 	fill_task_state(rt, l);
 	ret = fill_vmas_and_runs(rt, l);
 	ret = ret ?: fill_sigframe(rt, l);
+	ret = ret ?: fill_threads(rt, l);
 	ret = ret ?: load_blob(rt, l);
 	return ret;
 }

@@ -43,8 +43,8 @@ static int read_pstree(struct restore_task *rt)
 	img = img_open(rt->ctx->imgdir_fd, CR_IMG_PSTREE, false, 0);
 	if (!img)
 		return -ENOENT;
-	/* More than one entry is refused by validation: stop reading at two. */
-	while (nr < 2 && (ret = img_read_entry(img, &pstree_entry__descriptor, (ProtobufCMessage **)&e)) > 0) {
+	/* All of them: the tree's shape is checked before more than one process is refused. */
+	while ((ret = img_read_entry(img, &pstree_entry__descriptor, (ProtobufCMessage **)&e)) > 0) {
 		PstreeEntry **n = xrealloc(entries, (nr + 1) * sizeof(*n));
 
 		if (!n) {
@@ -77,6 +77,7 @@ static int read_core_and_mm(struct restore_task *rt)
 	if (ret)
 		return ret;
 	ret = validate_core(rt->core, rt->pid, &rt->env);
+	ret = ret ?: validate_core_threads(rt->core, rt->pstree, &rt->env);
 	if (ret)
 		return ret;
 	/* Validation of mm-PID.img checks its file ids against files.img. */
@@ -289,6 +290,9 @@ void restore_free_images(struct restore_task *rt)
 	free(rt->pm);
 	rt->pm = NULL;
 	rt->nr_pm = 0;
+	free(rt->threads);
+	rt->threads = NULL;
+	rt->nr_threads = 0;
 	img_free_entry(rt->pm_head ? &rt->pm_head->base : NULL);
 	img_free_entry(rt->mm ? &rt->mm->base : NULL);
 	img_free_entry(rt->core ? &rt->core->base : NULL);

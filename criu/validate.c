@@ -24,6 +24,7 @@
 #include "log.h"
 #include "util.h"
 #include "validate.h"
+#include "validate-pstree.h"
 
 #define bad(fmt, ...) (pr_err(fmt "\n", ##__VA_ARGS__), -EINVAL)
 
@@ -237,27 +238,13 @@ int validate_inventory(const InventoryEntry *inv, const struct validate_env *env
 
 int validate_pstree(PstreeEntry *const *entries, size_t nr, uint32_t root_pid, const struct validate_env *env)
 {
-	const PstreeEntry *e;
 	int ret;
 
-	if (nr == 0)
-		return bad("pstree.img: holds no process");
-	if (nr > 1)
-		return bad("pstree.img: %zu processes: restoring a process tree is not supported yet", nr);
-	e = entries[0];
-	if (e->pid != root_pid)
-		return bad("pstree.img: pid %u differs from inventory.img root_pid %u", e->pid, root_pid);
-	ret = check_pid("pstree.img", "pid", e->pid, false, env);
-	ret = ret ?: check_pid("pstree.img", "ppid", e->ppid, true, env);
-	ret = ret ?: check_pid("pstree.img", "pgid", e->pgid, false, env);
-	ret = ret ?: check_pid("pstree.img", "sid", e->sid, false, env);
+	ret = validate_pstree_shape(entries, nr, root_pid, env);
 	if (ret)
 		return ret;
-	if (e->n_threads != 1)
-		return bad("pstree.img: process %u has %zu threads: multi-threaded restore is not supported yet",
-			   e->pid, e->n_threads);
-	if (e->threads[0] != e->pid)
-		return bad("pstree.img: threads[0] %u is not the leader %u", e->threads[0], e->pid);
+	if (nr > 1)
+		return bad("pstree.img: %zu processes: restoring a process tree is not supported yet", nr);
 	return 0;
 }
 
@@ -286,23 +273,23 @@ static int validate_sigactions(const TaskCoreEntry *core, pid_t pid)
 	return 0;
 }
 
-static int validate_gpregs(const UserRegsX86Entry *r, pid_t pid)
+static int validate_gpregs(const UserRegsX86Entry *r, pid_t pid, const char *name)
 {
 	if (r->cs != USER_CS || r->ss != USER_SS)
-		return bad("core-%d.img: thread.gpregs cs 0x%llx ss 0x%llx: only 64-bit tasks (cs 0x33, ss 0x2b) are "
+		return bad("core-%d.img: %s.gpregs cs 0x%llx ss 0x%llx: only 64-bit tasks (cs 0x33, ss 0x2b) are "
 			   "supported",
-			   pid, (unsigned long long)r->cs, (unsigned long long)r->ss);
+			   pid, name, (unsigned long long)r->cs, (unsigned long long)r->ss);
 	if (r->ip >= TASK_SIZE_MAX)
-		return bad("core-%d.img: thread.gpregs ip 0x%llx is not a user address", pid,
+		return bad("core-%d.img: %s.gpregs ip 0x%llx is not a user address", pid, name,
 			   (unsigned long long)r->ip);
 	if (r->sp >= TASK_SIZE_MAX)
-		return bad("core-%d.img: thread.gpregs sp 0x%llx is not a user address", pid,
+		return bad("core-%d.img: %s.gpregs sp 0x%llx is not a user address", pid, name,
 			   (unsigned long long)r->sp);
 	if (r->fs_base >= TASK_SIZE_MAX)
-		return bad("core-%d.img: thread.gpregs fs_base 0x%llx is not a user address", pid,
+		return bad("core-%d.img: %s.gpregs fs_base 0x%llx is not a user address", pid, name,
 			   (unsigned long long)r->fs_base);
 	if (r->gs_base >= TASK_SIZE_MAX)
-		return bad("core-%d.img: thread.gpregs gs_base 0x%llx is not a user address", pid,
+		return bad("core-%d.img: %s.gpregs gs_base 0x%llx is not a user address", pid, name,
 			   (unsigned long long)r->gs_base);
 	return 0;
 }
@@ -311,33 +298,33 @@ static int validate_gpregs(const UserRegsX86Entry *r, pid_t pid)
  * The area goes to XRSTOR through rt_sigreturn: anything XRSTOR faults on
  * would kill the target after its memory is gone, so refuse it here.
  */
-static int validate_xsave(const ProtobufCBinaryData *xs, pid_t pid, const struct cpu_xstate *cpu)
+static int validate_xsave(const ProtobufCBinaryData *xs, pid_t pid, const char *name, const struct cpu_xstate *cpu)
 {
 	uint64_t xstate_bv, xcomp_bv;
 	uint32_t mxcsr;
 	size_t i;
 
 	if (xs->len < cpu->size || xs->len > XSAVE_MAX_SIZE)
-		return bad("core-%d.img: thread.xsave is %zu bytes, this CPU needs %u..%u", pid, xs->len, cpu->size,
+		return bad("core-%d.img: %s.xsave is %zu bytes, this CPU needs %u..%u", pid, name, xs->len, cpu->size,
 			   XSAVE_MAX_SIZE);
 	memcpy(&mxcsr, xs->data + XSAVE_MXCSR_OFF, sizeof(mxcsr));
 	if (mxcsr & ~cpu->mxcsr_mask)
-		return bad("core-%d.img: thread.xsave mxcsr 0x%x has bits this CPU rejects (mask 0x%x)", pid, mxcsr,
+		return bad("core-%d.img: %s.xsave mxcsr 0x%x has bits this CPU rejects (mask 0x%x)", pid, name, mxcsr,
 			   cpu->mxcsr_mask);
 	if (!cpu->has_xsave)
 		return 0;
 	memcpy(&xstate_bv, xs->data + XSAVE_HDR_OFF, sizeof(xstate_bv));
 	memcpy(&xcomp_bv, xs->data + XSAVE_HDR_OFF + 8, sizeof(xcomp_bv));
 	if (xstate_bv & ~cpu->xfeatures)
-		return bad("core-%d.img: thread.xsave xstate_bv 0x%llx has features this CPU does not restore "
+		return bad("core-%d.img: %s.xsave xstate_bv 0x%llx has features this CPU does not restore "
 			   "(0x%llx): not supported yet",
-			   pid, (unsigned long long)xstate_bv, (unsigned long long)cpu->xfeatures);
+			   pid, name, (unsigned long long)xstate_bv, (unsigned long long)cpu->xfeatures);
 	if (xcomp_bv)
-		return bad("core-%d.img: thread.xsave xcomp_bv 0x%llx: the compacted format is not supported", pid,
+		return bad("core-%d.img: %s.xsave xcomp_bv 0x%llx: the compacted format is not supported", pid, name,
 			   (unsigned long long)xcomp_bv);
 	for (i = 16; i < XSAVE_HDR_SIZE; i++)
 		if (xs->data[XSAVE_HDR_OFF + i])
-			return bad("core-%d.img: thread.xsave header byte %zu is not zero", pid, i);
+			return bad("core-%d.img: %s.xsave header byte %zu is not zero", pid, name, i);
 	return 0;
 }
 
@@ -351,82 +338,87 @@ static bool user_range(uint64_t start, uint64_t len)
 	return start < TASK_SIZE_MAX && len <= TASK_SIZE_MAX - start;
 }
 
-static int validate_rseq(const RseqEntry *r, pid_t pid)
+static int validate_rseq(const RseqEntry *r, pid_t pid, const char *name)
 {
 	if (r->abi_size < RSEQ_MIN_SIZE || r->abi_size > RSEQ_MAX_SIZE)
-		return bad("core-%d.img: thread.rseq abi_size %u is outside %d..%d", pid, r->abi_size, RSEQ_MIN_SIZE,
+		return bad("core-%d.img: %s.rseq abi_size %u is outside %d..%d", pid, name, r->abi_size, RSEQ_MIN_SIZE,
 			   RSEQ_MAX_SIZE);
 	if (!r->abi_pointer || r->abi_pointer % RSEQ_MIN_SIZE || !user_range(r->abi_pointer, r->abi_size))
-		return bad("core-%d.img: thread.rseq abi_pointer 0x%llx is not a 32-byte aligned user address", pid,
+		return bad("core-%d.img: %s.rseq abi_pointer 0x%llx is not a 32-byte aligned user address", pid, name,
 			   (unsigned long long)r->abi_pointer);
 	if (r->has_flags && r->flags)
-		return bad("core-%d.img: thread.rseq flags 0x%x: only 0 is supported", pid, r->flags);
+		return bad("core-%d.img: %s.rseq flags 0x%x: only 0 is supported", pid, name, r->flags);
 	return 0;
 }
 
-static int validate_altstack(const SigaltstackEntry *ss, pid_t pid)
+static int validate_altstack(const SigaltstackEntry *ss, pid_t pid, const char *name)
 {
 	if (ss->flags & ~SS_KNOWN_FLAGS)
-		return bad("core-%d.img: thread.sigaltstack flags 0x%x has unknown bits", pid, ss->flags);
+		return bad("core-%d.img: %s.sigaltstack flags 0x%x has unknown bits", pid, name, ss->flags);
 	if (!(ss->flags & SS_DISABLE) && !user_range(ss->sp, ss->size))
-		return bad("core-%d.img: thread.sigaltstack 0x%llx size %llu is not a user range", pid,
+		return bad("core-%d.img: %s.sigaltstack 0x%llx size %llu is not a user range", pid, name,
 			   (unsigned long long)ss->sp, (unsigned long long)ss->size);
 	return 0;
 }
 
-static int validate_sched(const SchedEntry *s, pid_t pid)
+static int validate_sched(const SchedEntry *s, pid_t pid, const char *name)
 {
 	bool rt = s->policy == SCHED_FIFO || s->policy == SCHED_RR;
 
 	if (s->policy != SCHED_OTHER && s->policy != SCHED_BATCH && s->policy != SCHED_IDLE && !rt)
-		return bad("core-%d.img: thread.sched policy %u is not OTHER, FIFO, RR, BATCH or IDLE", pid, s->policy);
+		return bad("core-%d.img: %s.sched policy %u is not OTHER, FIFO, RR, BATCH or IDLE", pid, name,
+			   s->policy);
 	if (rt ? (s->priority < 1 || s->priority > 99) : s->priority != 0)
-		return bad("core-%d.img: thread.sched priority %u is invalid for policy %u", pid, s->priority,
+		return bad("core-%d.img: %s.sched priority %u is invalid for policy %u", pid, name, s->priority,
 			   s->policy);
 	if (s->nice < -20 || s->nice > 19)
-		return bad("core-%d.img: thread.sched nice %d is outside -20..19", pid, s->nice);
+		return bad("core-%d.img: %s.sched nice %d is outside -20..19", pid, name, s->nice);
 	return 0;
 }
 
 /* The state besides registers; every part is optional (older images lack them). */
-static int validate_thread_state(const ThreadCoreEntry *th, pid_t pid)
+static int validate_thread_state(const ThreadCoreEntry *th, pid_t pid, const char *name)
 {
 	int ret = 0;
 
 	if (th->rseq)
-		ret = validate_rseq(th->rseq, pid);
+		ret = validate_rseq(th->rseq, pid, name);
 	if (!ret && th->sigaltstack)
-		ret = validate_altstack(th->sigaltstack, pid);
+		ret = validate_altstack(th->sigaltstack, pid, name);
 	if (ret)
 		return ret;
 	if (th->has_clear_tid_addr && th->clear_tid_addr >= TASK_SIZE_MAX)
-		return bad("core-%d.img: thread.clear_tid_addr 0x%llx is not a user address", pid,
+		return bad("core-%d.img: %s.clear_tid_addr 0x%llx is not a user address", pid, name,
 			   (unsigned long long)th->clear_tid_addr);
 	if (th->robust_list && th->robust_list->len != ROBUST_LIST_HEAD_SIZE)
-		return bad("core-%d.img: thread.robust_list len %llu, the kernel takes only %d", pid,
+		return bad("core-%d.img: %s.robust_list len %llu, the kernel takes only %d", pid, name,
 			   (unsigned long long)th->robust_list->len, ROBUST_LIST_HEAD_SIZE);
 	if (th->robust_list && th->robust_list->head >= TASK_SIZE_MAX)
-		return bad("core-%d.img: thread.robust_list head 0x%llx is not a user address", pid,
+		return bad("core-%d.img: %s.robust_list head 0x%llx is not a user address", pid, name,
 			   (unsigned long long)th->robust_list->head);
 	if (th->sched)
-		return validate_sched(th->sched, pid);
+		return validate_sched(th->sched, pid, name);
 	return 0;
 }
 
-static int validate_thread(const ThreadCoreEntry *th, pid_t pid, const struct validate_env *env)
+/* name: "thread" for the leader, "other_threads[i]" for the others, as in the messages. */
+static int validate_thread(const ThreadCoreEntry *th, pid_t pid, const char *name, uint32_t tid,
+			   const struct validate_env *env)
 {
 	int ret;
 
-	ret = validate_thread_state(th, pid);
+	ret = validate_thread_state(th, pid, name);
 	if (ret)
 		return ret;
-
-	if (th->tid != (uint32_t)pid)
-		return bad("core-%d.img: thread.tid %u is not the process %d", pid, th->tid, pid);
-	ret = validate_gpregs(th->gpregs, pid);
+	if (th->tid != tid)
+		return bad("core-%d.img: %s.tid %u is not %u, the tid pstree.img lists for it", pid, name, th->tid,
+			   tid);
+	if (th->comm && strlen(th->comm) > 15)
+		return bad("core-%d.img: %s.comm \"%s\" is longer than 15 characters", pid, name, th->comm);
+	ret = validate_gpregs(th->gpregs, pid, name);
 	if (ret)
 		return ret;
-	return validate_xsave(&th->xsave, pid, &env->xstate);
+	return validate_xsave(&th->xsave, pid, name, &env->xstate);
 }
 
 #define SECUREBITS_KNOWN 0xffU /* the three SECURE_* bits pairs and NO_CAP_AMBIENT_RAISE, with locks */
@@ -539,7 +531,27 @@ int validate_core(const TaskCoreEntry *core, pid_t pid, const struct validate_en
 		ret = validate_creds(core->creds, pid, env);
 	if (ret)
 		return ret;
-	return validate_thread(core->thread, pid, env);
+	return validate_thread(core->thread, pid, "thread", pid, env);
+}
+
+/* The other threads follow pstree.img's threads list, one entry each, in order. */
+int validate_core_threads(const TaskCoreEntry *core, const PstreeEntry *pe, const struct validate_env *env)
+{
+	pid_t pid = pe->pid;
+	char name[48];
+	size_t i;
+	int ret;
+
+	if (core->n_other_threads != pe->n_threads - 1)
+		return bad("core-%d.img: %zu other_threads, but pstree.img lists %zu threads besides the leader", pid,
+			   core->n_other_threads, pe->n_threads - 1);
+	for (i = 0; i < core->n_other_threads; i++) {
+		snprintf(name, sizeof(name), "other_threads[%zu]", i);
+		ret = validate_thread(core->other_threads[i], pid, name, pe->threads[i + 1], env);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* ---- mm ---- */

@@ -764,6 +764,30 @@ def dump_seccomp():
 
 
 @negative
+def restore_pid_busy():
+    """Restore while the dumped process still runs (dump --leave-running):
+    its pid is in use, so restore fails at once, naming the pid, creates
+    nothing, and the original goes on and passes its check."""
+    t = TestRun('threads_glibc', 'neg_restore_pid_busy')
+    try:
+        t.start()
+        t.dump(extra=['--leave-running'])
+        rc, secs = t.restore(timeout=NEG_TIMEOUT, outname='restore-busy.out')
+        with open(os.path.join(t.out, 'restore-busy.out'), errors='replace') as f:
+            err = f.read()
+        note('restore with pid %d in use: rc %d in %.2fs: %s' % (t.pid, rc, secs, err.strip()[:200]))
+        if rc == 0:
+            raise Fail('restore succeeded although pid %d is in use' % t.pid)
+        if str(t.pid) not in err or 'in use' not in err:
+            raise Fail('the error does not say pid %d is in use: %r' % (t.pid, err[-300:]))
+        if os.path.exists(os.path.join(t.img, 'restore.pid')):
+            raise Fail('a pid file was written by the failed restore')
+        t.stop_and_check('the original, after the refused restore')
+    finally:
+        t.cleanup()
+
+
+@negative
 def dump_noperm():
     """criu run as nobody against a root process."""
     t = TestRun('pid_comm_exe', 'neg_dump_noperm')
@@ -835,6 +859,32 @@ def flip_entry_byte(path):
     return where
 
 
+def pb_varint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7f
+        v >>= 7
+        if not v:
+            out.append(b)
+            return bytes(out)
+        out.append(b | 0x80)
+
+
+def write_pstree(path, entries):
+    """A pstree.img of hand-encoded pstree_entry messages (images/pstree.proto):
+    entries are (pid, ppid, pgid, sid, [threads]); any shape can be written."""
+    data = (0x43524932).to_bytes(4, 'little')
+    for pid, ppid, pgid, sid, threads in entries:
+        msg = b''
+        for num, val in ((1, pid), (2, ppid), (3, pgid), (4, sid)):
+            msg += pb_varint(num << 3) + pb_varint(val)
+        for tid in threads:
+            msg += pb_varint(5 << 3) + pb_varint(tid)
+        data += len(msg).to_bytes(4, 'little') + msg
+    with open(path, 'wb') as f:
+        f.write(data)
+
+
 @negative
 def corrupt_images():
     """Restores from damaged copies of a dump must fail cleanly."""
@@ -848,6 +898,10 @@ def corrupt_images():
         if not pages:
             raise Fail('the dump made no pages image')
         core, mm = 'core-%d.img' % pid, 'mm-%d.img' % pid
+
+        def bad_pstree(entries):
+            return lambda d: write_pstree(os.path.join(d, 'pstree.img'), entries)
+
         cases = [
             ('truncated-core', [core], lambda d: damage_file(os.path.join(d, core), 'truncate')),
             ('flipped-mm', [mm], lambda d: flip_entry_byte(os.path.join(d, mm))),
@@ -860,6 +914,13 @@ def corrupt_images():
             ('swapped-mm-core', [core, mm], lambda d: swap(d, core, mm)),
             ('empty-files', ['files.img'],
              lambda d: damage_file(os.path.join(d, 'files.img'), 'empty')),
+            # the tree's shape, checked before anything is created
+            ('pstree-loop', ['pstree.img'], bad_pstree([
+                (pid, 1, pid, pid, [pid]), (pid + 1, pid + 2, pid, pid, [pid + 1]),
+                (pid + 2, pid + 1, pid, pid, [pid + 2])])),
+            ('pstree-duplicate-pid', ['pstree.img'], bad_pstree([(pid, 1, pid, pid, [pid, pid])])),
+            ('pstree-thread-without-process', ['pstree.img'],
+             bad_pstree([(pid, 1, pid, pid, [pid + 7])])),
         ]
         problems = []
         for case, names, damage in cases:

@@ -39,6 +39,14 @@ struct restore_area {
 	uint64_t syscall_insn; /* the restorer's syscall instruction, right after its int3 */
 };
 
+/* One thread of the process as criu drives it through the end of the restore. */
+struct restore_thread {
+	pid_t tid;
+	const ThreadCoreEntry *core; /* its entry in core-PID.img */
+	bool at_int3;		     /* stopped at the restorer's int3 */
+	bool dead;
+};
+
 struct restore_task {
 	struct cr_ctx *ctx;
 	pid_t pid;
@@ -65,6 +73,9 @@ struct restore_task {
 
 	struct restore_area area;
 	pid_t child; /* 0 until cloned */
+	/* Every thread, the leader first, in pstree.img order. */
+	struct restore_thread *threads;
+	size_t nr_threads;
 };
 
 /* restore-images.c */
@@ -99,7 +110,9 @@ void restore_child_run(struct restore_task *rt, int sync_fd) __attribute__((nore
 
 /* restore-ptrace.c */
 int restore_seize(pid_t pid);
+int restore_threads_init(struct restore_task *rt);
 int restore_finish_task(struct restore_task *rt);
+int restore_detach_threads(const struct restore_task *rt);
 const char *restore_exit_code_name(int code);
 
 #endif

@@ -9,7 +9,8 @@
  * criu maps one "restorer area" at an address that is free both in its own
  * layout and in the target's, and lays it out as:
  *
- *   [blob][stack][helper stack][args | vmas | runs | close_fds | auxv | names | groups | sigframe | xsave][park]
+ *   [blob][stack][helper stack][args | vmas | runs | close_fds | auxv | names | groups | sigframe | xsave]
+ *   [threads | their sigframes][their stacks][park]
  *
  * The restored child inherits the area, fills in the fd numbers it ends up
  * with, switches to the stack and calls restorer_sym_restore_task(args).
@@ -24,6 +25,8 @@
 #define RESTORER_STACK_SIZE (128u << 10)
 /* A second thread copies pages on a second CPU when there are many. */
 #define RESTORER_HELPER_STACK_SIZE (64u << 10)
+/* Each thread but the leader runs its part of the restorer on a stack of its own. */
+#define RESTORER_THREAD_STACK_SIZE (64u << 10)
 #define RESTORER_NR_SIGNALS 64
 /* preadv takes at most IOV_MAX (1024) iovecs per call. */
 #define RESTORER_IOV_BATCH 1024
@@ -135,6 +138,18 @@ struct restorer_creds {
 	int32_t dumpable; /* -1: leave it as the credential change made it */
 };
 
+/* One thread besides the leader, created by the restorer with its own tid. */
+struct restorer_thread {
+	int32_t tid;
+	uint32_t pad;
+	uint64_t stack_top; /* 16-byte aligned */
+	uint64_t sigframe;  /* like restorer_args.sigframe: every signal blocked */
+	uint64_t fs_base;
+	uint64_t gs_base;
+	char comm[16]; /* NUL-terminated; empty: keep the leader's */
+	struct restorer_thread_state state;
+};
+
 #define RESTORER_NR_RLIMITS 16
 
 /* Same layout as struct rlimit64 for prlimit64. */
@@ -192,6 +207,16 @@ struct restorer_args {
 	struct restorer_thread_state thread;
 	struct restorer_task_attrs task;
 	struct restorer_creds creds;
+
+	/* The other threads, in pstree.img order. */
+	uint64_t threads; /* struct restorer_thread[nr_threads] */
+	uint32_t nr_threads;
+	/*
+	 * Threads that have set their credentials and per-thread attributes:
+	 * the leader waits (futex) for all of them before setting dumpable,
+	 * which every credential change resets, and before its int3.
+	 */
+	int32_t threads_ready;
 };
 
 /*
@@ -218,6 +243,7 @@ enum restore_exit_code {
 	RESTORE_EXIT_THREAD_STATE,
 	RESTORE_EXIT_PRCTL,
 	RESTORE_EXIT_CREDS,
+	RESTORE_EXIT_THREADS,
 	RESTORE_EXIT_MAX,
 };
 

@@ -61,6 +61,8 @@ int validate_env_init(struct validate_env *env);
 int validate_inventory(const InventoryEntry *inv, const struct validate_env *env);
 int validate_pstree(PstreeEntry *const *entries, size_t nr, uint32_t root_pid, const struct validate_env *env);
 int validate_core(const TaskCoreEntry *core, pid_t pid, const struct validate_env *env);
+/* core's other_threads against the process's pstree.img entry, and each as the leader's thread. */
+int validate_core_threads(const TaskCoreEntry *core, const PstreeEntry *pe, const struct validate_env *env);
 int validate_mm(const MmEntry *mm, pid_t pid, const struct task_files *tf, const struct validate_env *env);
 int validate_pagemap(const PagemapHead *head, PagemapEntry *const *pes, size_t nr, const MmEntry *mm,
 		     uint64_t pages_size, pid_t pid);

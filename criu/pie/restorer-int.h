@@ -22,13 +22,24 @@ void restorer_fail(const struct restorer_args *args, int code, const char *what,
 /* Log at -v4 only. */
 void restorer_debug(const struct restorer_args *args, const char *what, long num);
 
-/* restorer-task.c, in this order after the memory exists; restorer-creds.c between. */
-void restorer_set_sched(struct restorer_args *args);
-void restorer_set_thread_state(struct restorer_args *args);
+/*
+ * restorer-task.c, in this order after the memory exists; restorer-creds.c
+ * between. Every thread runs the per-thread ones (t: its own state).
+ */
+void restorer_set_sched(struct restorer_args *args, const struct restorer_thread_state *t);
+void restorer_set_thread_state(struct restorer_args *args, const struct restorer_thread_state *t);
 void restorer_set_rlimits(struct restorer_args *args);
 void restorer_set_creds(struct restorer_args *args);
 void restorer_set_final_attrs(struct restorer_args *args);
-void restorer_register_rseq(struct restorer_args *args);
+void restorer_set_dumpable(struct restorer_args *args);
+void restorer_register_rseq(struct restorer_args *args, const struct restorer_thread_state *t);
+
+/* restorer.c: load rsp with the frame, stop on int3, rt_sigreturn. */
+void restorer_sigreturn(uint64_t frame_sp) __attribute__((noreturn));
+
+/* restorer-threads.c: create the other threads; wait until they are ready. */
+void restorer_create_threads(struct restorer_args *args);
+void restorer_wait_threads(struct restorer_args *args);
 
 /* restorer-pages.c: put the page data of the pages image into place. */
 void restorer_fill_pages(struct restorer_args *args);

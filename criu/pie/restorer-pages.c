@@ -27,9 +27,14 @@
 #define POPULATE_MIN (64UL << 10)
 #define HELPER_MIN_BYTES (4 * RESTORER_UFFD_WINDOW)
 #define RST_FUTEX_WAIT 0
+/*
+ * UNTRACED: criu traces new threads (PTRACE_O_TRACECLONE) to catch the
+ * target's; this short-lived helper must not become one it has to reap.
+ */
 #define RST_CLONE_THREAD_FLAGS                                                                           \
 	(0x00000100 /* VM */ | 0x00000200 /* FS */ | 0x00000400 /* FILES */ | 0x00000800 /* SIGHAND */ | \
-	 0x00010000 /* THREAD */ | 0x00040000 /* SYSVSEM */ | 0x00200000 /* CHILD_CLEARTID */)
+	 0x00010000 /* THREAD */ | 0x00040000 /* SYSVSEM */ | 0x00200000 /* CHILD_CLEARTID */ |          \
+	 0x00800000 /* UNTRACED */)
 
 struct fill_state {
 	struct restorer_args *args;

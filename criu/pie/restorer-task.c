@@ -26,9 +26,8 @@ struct rst_sched_attr {
 	uint64_t sched_period;
 };
 
-void restorer_set_sched(struct restorer_args *args)
+void restorer_set_sched(struct restorer_args *args, const struct restorer_thread_state *t)
 {
-	const struct restorer_thread_state *t = &args->thread;
 	struct rst_sched_attr attr = {
 		.size = RST_SCHED_ATTR_SIZE_VER0,
 		.sched_policy = t->sched_policy,
@@ -48,9 +47,8 @@ void restorer_set_sched(struct restorer_args *args)
 }
 
 /* After the scheduling policy: a change of policy resets the slack. */
-static void set_timer_slack(struct restorer_args *args)
+static void set_timer_slack(struct restorer_args *args, const struct restorer_thread_state *t)
 {
-	const struct restorer_thread_state *t = &args->thread;
 	long ret;
 
 	/* 0 would mean "the default" to PR_SET_TIMERSLACK; realtime threads report 0. */
@@ -61,9 +59,8 @@ static void set_timer_slack(struct restorer_args *args)
 		restorer_fail(args, RESTORE_EXIT_PRCTL, "Error (restorer): PR_SET_TIMERSLACK failed:", ret);
 }
 
-void restorer_set_thread_state(struct restorer_args *args)
+void restorer_set_thread_state(struct restorer_args *args, const struct restorer_thread_state *t)
 {
-	const struct restorer_thread_state *t = &args->thread;
 	long ret;
 
 	if (t->present & RTS_CLEAR_TID)
@@ -74,13 +71,12 @@ void restorer_set_thread_state(struct restorer_args *args)
 			restorer_fail(args, RESTORE_EXIT_THREAD_STATE,
 				      "Error (restorer): set_robust_list failed:", ret);
 	}
-	set_timer_slack(args);
+	set_timer_slack(args, t);
 }
 
 /* Last of all before rt_sigreturn: the kernel writes into the area from now on. */
-void restorer_register_rseq(struct restorer_args *args)
+void restorer_register_rseq(struct restorer_args *args, const struct restorer_thread_state *t)
 {
-	const struct restorer_thread_state *t = &args->thread;
 	long ret;
 
 	if (!(t->present & RTS_RSEQ))
@@ -108,19 +104,31 @@ void restorer_set_rlimits(struct restorer_args *args)
 }
 
 /*
- * After the credentials, which reset dumpable and pdeathsig. PR_SET_DUMPABLE
- * takes only 0 and 1: a task dumpable 2 (suid_dumpable) keeps what the
- * credential change gave it, which is the same sysctl.
+ * After the credentials, which reset dumpable. PR_SET_DUMPABLE takes only
+ * 0 and 1: a task dumpable 2 (suid_dumpable) keeps what the credential
+ * change gave it, which is the same sysctl. Dumpable belongs to the memory,
+ * which all threads share: the leader sets it once every thread has
+ * changed its credentials.
+ */
+void restorer_set_dumpable(struct restorer_args *args)
+{
+	long ret;
+
+	if (args->creds.dumpable != 0 && args->creds.dumpable != 1)
+		return;
+	ret = sys_prctl(PR_SET_DUMPABLE, args->creds.dumpable, 0, 0, 0);
+	if (ret)
+		restorer_fail(args, RESTORE_EXIT_PRCTL, "Error (restorer): PR_SET_DUMPABLE failed:", ret);
+}
+
+/*
+ * After the credentials, which reset the calling thread's pdeathsig. Both
+ * attributes belong to the thread, not the process: every thread sets them.
  */
 void restorer_set_final_attrs(struct restorer_args *args)
 {
 	long ret;
 
-	if (args->creds.dumpable == 0 || args->creds.dumpable == 1) {
-		ret = sys_prctl(PR_SET_DUMPABLE, args->creds.dumpable, 0, 0, 0);
-		if (ret)
-			restorer_fail(args, RESTORE_EXIT_PRCTL, "Error (restorer): PR_SET_DUMPABLE failed:", ret);
-	}
 	if (args->task.pdeathsig >= 0) {
 		ret = sys_prctl(PR_SET_PDEATHSIG, args->task.pdeathsig, 0, 0, 0);
 		if (ret)

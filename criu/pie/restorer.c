@@ -30,8 +30,9 @@
  * over, then issues rt_sigreturn. criu reuses that same syscall instruction
  * to unmap this area, so its address is exported.
  */
-void restorer_sigreturn(uint64_t frame_sp) __attribute__((noreturn));
 asm(".text\n"
+    ".globl restorer_sigreturn\n"
+    ".hidden restorer_sigreturn\n"
     ".type restorer_sigreturn, @function\n"
     "restorer_sigreturn:\n"
     "	movq %rdi, %rsp\n"
@@ -317,13 +318,18 @@ __attribute__((visibility("default"), noreturn)) void __export_restore_task(stru
 	set_mm(args);
 	set_sigactions(args);
 	set_tls_bases(args);
+	/* With criu's credentials still: each thread then changes its own. */
+	restorer_create_threads(args);
 	/* Privileged steps first: the credentials take criu's privileges away. */
-	restorer_set_sched(args);
-	restorer_set_thread_state(args);
+	restorer_set_sched(args, &args->thread);
+	restorer_set_thread_state(args, &args->thread);
 	restorer_set_rlimits(args);
 	restorer_set_creds(args);
 	restorer_set_final_attrs(args);
-	restorer_register_rseq(args);
+	/* Every thread must exist and be past its credential change before criu sees the int3. */
+	restorer_wait_threads(args);
+	restorer_set_dumpable(args);
+	restorer_register_rseq(args, &args->thread);
 	restorer_debug(args, "restorer: entering the target, sigframe at", args->sigframe);
 	if (args->log_fd >= 0)
 		sys_close(args->log_fd);

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "image.h"
 #include "log.h"
 #include "mem.h"
+#include "page-xfer.h"
 #include "pagemap.pb-c.h"
 #include "parasite.h"
 #include "util.h"
@@ -30,8 +30,6 @@
 #define PME_PFN_MASK ((1ULL << 55) - 1)
 
 #define PAGEMAP_CHUNK 65536 /* entries read at once */
-#define PAGES_BATCH_BYTES (256ULL << 20)
-#define PAGES_STALL_MS 30000
 
 static const struct {
 	const char *label;
@@ -332,114 +330,6 @@ static int write_pagemap(int imgdir_fd, pid_t pid, struct mm_dump *md)
 	return ret;
 }
 
-/*
- * Drain the pipe into the image until the batch is in and the parasite has
- * answered. If writing fails, keep draining into /dev/null: closing the
- * pipe under the parasite would raise SIGPIPE in the target.
- */
-static int drain_batch(struct infect_ctx *ic, int pipe_rd, int img_fd, uint64_t bytes, const char *img_name)
-{
-	int out_fd = img_fd, null_fd = -1, err = 0;
-	bool replied = false;
-	int32_t result;
-	ssize_t n;
-
-	while (bytes || !replied) {
-		struct pollfd pf[2] = { { pipe_rd, POLLIN, 0 }, { ic->sock, POLLIN, 0 } };
-
-		if (bytes) {
-			n = splice(pipe_rd, NULL, out_fd, NULL, bytes, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				bytes -= n;
-				continue;
-			}
-			if (n < 0 && errno != EAGAIN) {
-				if (out_fd != img_fd) {
-					pr_perror("can't drain the pages pipe");
-					err = -errno;
-					break;
-				}
-				err = -errno;
-				pr_err("%s: can't write pages: %s\n", img_name, strerror(-err));
-				null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-				if (null_fd < 0)
-					break;
-				out_fd = null_fd;
-				continue;
-			}
-		}
-		if (poll(pf, 2, PAGES_STALL_MS) <= 0) {
-			pr_err("the parasite in %d stalled while sending pages\n", ic->pid);
-			err = -ETIMEDOUT;
-			break;
-		}
-		if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !replied) {
-			replied = true;
-			if (compel_rpc_recv(ic, &result)) {
-				err = err ?: -EIO;
-				break;
-			}
-			if (result < 0) {
-				pr_err("the parasite in %d can't send pages: %s\n", ic->pid, strerror(-result));
-				err = err ?: result;
-				break;
-			}
-		}
-	}
-	close_safe(&null_fd);
-	return err;
-}
-
-static int send_batch(struct infect_ctx *ic, int pipe[2], int img_fd, size_t nr_iovs, uint64_t bytes,
-		      const char *img_name)
-{
-	int ret;
-
-	if (!nr_iovs)
-		return 0;
-	ret = compel_rpc_send(ic, PARASITE_CMD_DUMP_PAGES, nr_iovs, pipe[1]);
-	if (ret)
-		return ret;
-	return drain_batch(ic, pipe[0], img_fd, bytes, img_name);
-}
-
-static int transfer_pages(struct infect_ctx *ic, struct mm_dump *md, int img_fd, const char *img_name)
-{
-	struct parasite_args *args = compel_args(ic);
-	uint64_t batch_bytes = 0;
-	size_t i, nr = 0;
-	int pipe_fds[2], ret = 0, size;
-	char *max;
-
-	if (pipe2(pipe_fds, O_CLOEXEC)) {
-		pr_perror("can't create the pages pipe");
-		return -errno;
-	}
-	max = read_file_at(AT_FDCWD, "/proc/sys/fs/pipe-max-size", NULL);
-	size = max ? atoi(max) : (1 << 20);
-	free(max);
-	fcntl(pipe_fds[1], F_SETPIPE_SZ, size);
-
-	for (i = 0; i < md->nr_runs && !ret; i++) {
-		uint64_t len = md->runs[i].nr_pages * PAGE_SIZE;
-
-		args->iovs[nr].base = md->runs[i].vaddr;
-		args->iovs[nr].len = len;
-		nr++;
-		batch_bytes += len;
-		if (nr == PARASITE_MAX_IOVS || batch_bytes >= PAGES_BATCH_BYTES) {
-			ret = send_batch(ic, pipe_fds, img_fd, nr, batch_bytes, img_name);
-			nr = 0;
-			batch_bytes = 0;
-		}
-	}
-	if (!ret)
-		ret = send_batch(ic, pipe_fds, img_fd, nr, batch_bytes, img_name);
-	close(pipe_fds[0]);
-	close(pipe_fds[1]);
-	return ret;
-}
-
 /* Make unreadable VMAs that hold pages readable for vmsplice (add = true), or put them back. */
 static int adjust_unreadable(struct infect_ctx *ic, struct mm_dump *md, bool add)
 {
@@ -489,7 +379,7 @@ int mem_dump_pages(struct infect_ctx *ic, pid_t pid, int imgdir_fd, struct mm_du
 		return -EIO;
 	ret = adjust_unreadable(ic, md, true);
 	if (!ret) {
-		ret = transfer_pages(ic, md, img->fd, img->name);
+		ret = page_xfer_dump(ic, md->runs, md->nr_runs, img->fd, img->name);
 		ret2 = adjust_unreadable(ic, md, false);
 		if (!ret)
 			ret = ret2;

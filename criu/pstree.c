@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/wait.h>
 
 #include "log.h"
 #include "proc-parse.h"
@@ -240,21 +239,16 @@ err:
 	return ret;
 }
 
+/*
+ * SIGKILL can't be caught or undone: the images are complete, so criu does
+ * not wait for the kernel to tear the process down (freeing a large address
+ * space takes a while). Its tracees are let go when criu exits; the process
+ * becomes a zombie for its parent to reap, as after any kill.
+ */
 static void kill_item(struct pstree_item *item)
 {
-	int status;
-	size_t i;
-
-	kill(item->pid, SIGKILL);
-	/*
-	 * As their tracer we get each thread's end: collect them all, the
-	 * leader last, since its end is only reported once the others are
-	 * reaped.
-	 */
-	for (i = item->nr_threads; i-- > 0;)
-		while (waitpid(item->threads[i], &status, __WALL) == item->threads[i] && !WIFEXITED(status) &&
-		       !WIFSIGNALED(status))
-			;
+	if (kill(item->pid, SIGKILL))
+		pr_perror("can't kill %d", item->pid);
 }
 
 void pstree_unseize(struct pstree *t, enum unseize_mode mode)

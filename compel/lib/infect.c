@@ -414,21 +414,28 @@ int compel_infect(struct infect_ctx *ctx, const struct compel_blob *blob, uint64
 
 int compel_rpc_send(struct infect_ctx *ctx, uint32_t cmd, uint64_t arg, int fd)
 {
+	return compel_rpc_send_fds(ctx, cmd, arg, &fd, fd >= 0 ? 1 : 0);
+}
+
+int compel_rpc_send_fds(struct infect_ctx *ctx, uint32_t cmd, uint64_t arg, const int *fds, int nr_fds)
+{
 	struct compel_msg m = { .cmd = cmd, .arg = arg };
 	struct iovec iov = { &m, sizeof(m) };
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int) * COMPEL_MAX_FDS)];
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *ch;
 
-	if (fd >= 0) {
+	if (nr_fds > COMPEL_MAX_FDS)
+		return -E2BIG;
+	if (nr_fds > 0) {
 		memset(cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nr_fds);
 		ch = CMSG_FIRSTHDR(&mh);
 		ch->cmsg_level = SOL_SOCKET;
 		ch->cmsg_type = SCM_RIGHTS;
-		ch->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(ch), &fd, sizeof(int));
+		ch->cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
+		memcpy(CMSG_DATA(ch), fds, sizeof(int) * nr_fds);
 	}
 	if (sendmsg(ctx->sock, &mh, MSG_NOSIGNAL) != sizeof(m)) {
 		pr_perror("can't send command %u to the parasite in %d", cmd, ctx->pid);

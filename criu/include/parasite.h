@@ -8,7 +8,7 @@
 enum {
 	PARASITE_CMD_GET_MISC = 1,
 	PARASITE_CMD_MPROTECT,	       /* arg = number of regions in args->iovs (base, len, prot) */
-	PARASITE_CMD_DUMP_PAGES,       /* arg = number of iovs; the pipe comes with the command */
+	PARASITE_CMD_DUMP_PAGES,       /* arg = number of iovs; the pipes come with the command */
 	PARASITE_CMD_GET_TASK_ATTRS,   /* fills args->task_attrs */
 	PARASITE_CMD_GET_THREAD_STATE, /* fills args->thread_state for the calling thread */
 };
@@ -57,7 +57,16 @@ struct parasite_iov {
 
 #define PARASITE_MAX_IOVS 8192
 
+/*
+ * PARASITE_CMD_DUMP_PAGES deals the stream of pages in chunks of
+ * chunk_bytes to the pipes that come with the command, in turn: chunk j
+ * goes to pipe j % nr_pipes, so each of the dumper's consumers knows which
+ * bytes it gets and where they go in the image.
+ */
+#define PARASITE_MAX_PIPES 2
+
 struct parasite_args {
+	uint64_t chunk_bytes;
 	struct parasite_misc misc;
 	struct parasite_task_attrs task_attrs;
 	struct parasite_thread_state thread_state;

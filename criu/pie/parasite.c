@@ -28,8 +28,7 @@ struct pcmsg {
 	uint64_t len;
 	int32_t level;
 	int32_t type;
-	int32_t fd;
-	int32_t pad;
+	int32_t fd[PARASITE_MAX_PIPES];
 };
 
 struct pmsghdr {
@@ -158,47 +157,97 @@ static void drop_own_sigpipe(uint64_t pending_before)
 		sys_rt_sigtimedwait(&set, 0, &zero, 8);
 }
 
-/* Push the pages into the pipe; the dumper drains it into the image at the same time. */
-static long dump_pages(struct parasite_args *a, uint64_t nr, int pipe_fd)
+#define VMSPLICE_BATCH 64
+
+/* Where the stream of pages stands: iov index and offset inside it. */
+struct page_cursor {
+	struct iovec *iov;
+	uint64_t nr, i, off;
+};
+
+static void cursor_advance(struct page_cursor *c, uint64_t bytes)
 {
-	struct iovec *iov = (struct iovec *)a->iovs;
-	uint64_t i, done = 0, pending = 0;
+	while (bytes && c->i < c->nr) {
+		uint64_t left = c->iov[c->i].iov_len - c->off;
+
+		if (bytes < left) {
+			c->off += bytes;
+			return;
+		}
+		bytes -= left;
+		c->i++;
+		c->off = 0;
+	}
+}
+
+/* Push the next len bytes of the stream into one pipe. */
+static long splice_chunk(int fd, struct page_cursor *c, uint64_t len, uint64_t pending)
+{
+	struct iovec part[VMSPLICE_BATCH];
 	long ret;
 
-	if (pipe_fd < 0 || nr > PARASITE_MAX_IOVS)
-		return -22;
-	sys_rt_sigpending(&pending, 8);
-	/* compact (base, len, prot) triples into struct iovec in place */
-	for (i = 0; i < nr; i++) {
-		iov[i].iov_base = (void *)a->iovs[i].base;
-		iov[i].iov_len = a->iovs[i].len;
-	}
-	i = 0;
-	while (i < nr) {
-		uint64_t cnt = nr - i > UIO_MAXIOV_ ? UIO_MAXIOV_ : nr - i;
+	while (len) {
+		uint64_t j = c->i, off = c->off, take = 0;
+		int n = 0;
 
-		ret = sys_vmsplice(pipe_fd, &iov[i], cnt, 0);
+		while (n < VMSPLICE_BATCH && j < c->nr && take < len) {
+			uint64_t piece = c->iov[j].iov_len - off;
+
+			if (piece > len - take)
+				piece = len - take;
+			part[n].iov_base = (char *)c->iov[j].iov_base + off;
+			part[n].iov_len = piece;
+			n++;
+			take += piece;
+			off += piece;
+			if (off == c->iov[j].iov_len) {
+				j++;
+				off = 0;
+			}
+		}
+		if (!n)
+			return -22;
+		ret = sys_vmsplice(fd, part, n, 0);
 		if (ret == -32 /* EPIPE */)
 			drop_own_sigpipe(pending);
 		if (ret < 0)
 			return ret;
-		done += ret;
-		/* skip what went in; a partial iov is adjusted and retried */
-		while (ret > 0 && i < nr) {
-			if ((uint64_t)ret >= iov[i].iov_len) {
-				ret -= iov[i].iov_len;
-				i++;
-			} else {
-				iov[i].iov_base = (char *)iov[i].iov_base + ret;
-				iov[i].iov_len -= ret;
-				ret = 0;
-			}
-		}
+		cursor_advance(c, ret);
+		len -= ret;
 	}
-	return done > 0x7fffffff ? 0x7fffffff : (long)done;
+	return 0;
 }
 
-static long recv_cmd(int sk, struct compel_msg *m, int *fd)
+/*
+ * Push the pages into the pipes, chunk by chunk in turn; the dumper drains
+ * every pipe into the image at the same time.
+ */
+static long dump_pages(struct parasite_args *a, uint64_t nr, const int *fds, int nr_fds)
+{
+	struct page_cursor c = { .iov = (struct iovec *)a->iovs, .nr = nr };
+	uint64_t i, total = 0, chunk = a->chunk_bytes, pending = 0, j;
+	long ret;
+
+	if (nr_fds < 1 || nr > PARASITE_MAX_IOVS || !chunk)
+		return -22;
+	sys_rt_sigpending(&pending, 8);
+	/* compact (base, len, prot) triples into struct iovec in place */
+	for (i = 0; i < nr; i++) {
+		c.iov[i].iov_base = (void *)a->iovs[i].base;
+		c.iov[i].iov_len = a->iovs[i].len;
+		total += c.iov[i].iov_len;
+	}
+	for (j = 0; j * chunk < total; j++) {
+		uint64_t len = total - j * chunk < chunk ? total - j * chunk : chunk;
+
+		ret = splice_chunk(fds[j % nr_fds], &c, len, pending);
+		if (ret)
+			return ret;
+	}
+	return total > 0x7fffffff ? 0x7fffffff : (long)total;
+}
+
+static long recv_cmd(int sk, struct compel_msg *m, int *fds, int *nr_fds)
 {
 	struct iovec iov = { m, sizeof(*m) };
 	struct pcmsg cm;
@@ -209,14 +258,20 @@ static long recv_cmd(int sk, struct compel_msg *m, int *fd)
 		.controllen = sizeof(cm),
 	};
 	long ret;
+	int i;
 
 	memset(&cm, 0, sizeof(cm));
-	*fd = -1;
+	*nr_fds = 0;
 	ret = sys_recvmsg(sk, &mh, 0x40000000 /* MSG_CMSG_CLOEXEC */);
 	if (ret != sizeof(*m))
 		return ret < 0 ? ret : -1;
-	if (mh.controllen >= 20 && cm.level == SOL_SOCKET_ && cm.type == SCM_RIGHTS_)
-		*fd = cm.fd;
+	if (mh.controllen >= 20 && cm.level == SOL_SOCKET_ && cm.type == SCM_RIGHTS_) {
+		*nr_fds = (cm.len - 16) / sizeof(int);
+		if (*nr_fds > PARASITE_MAX_PIPES)
+			*nr_fds = PARASITE_MAX_PIPES;
+		for (i = 0; i < *nr_fds; i++)
+			fds[i] = cm.fd[i];
+	}
 	return 0;
 }
 
@@ -240,7 +295,7 @@ long parasite_main(struct compel_parasite_hdr *hdr)
 	struct parasite_args *args = (void *)((char *)hdr + COMPEL_ARGS_OFFSET);
 	struct compel_msg m;
 	long sk, ret;
-	int fd;
+	int fds[PARASITE_MAX_PIPES], nr_fds, i;
 
 	sk = sys_socket(AF_UNIX_, SOCK_SEQPACKET_ | SOCK_CLOEXEC_, 0);
 	if (sk < 0)
@@ -250,7 +305,7 @@ long parasite_main(struct compel_parasite_hdr *hdr)
 		self_cure(hdr, sk);
 
 	for (;;) {
-		if (recv_cmd(sk, &m, &fd))
+		if (recv_cmd(sk, &m, fds, &nr_fds))
 			self_cure(hdr, sk);
 		switch (m.cmd) {
 		case PARASITE_CMD_GET_MISC:
@@ -260,7 +315,7 @@ long parasite_main(struct compel_parasite_hdr *hdr)
 			ret = do_mprotect(args, m.arg);
 			break;
 		case PARASITE_CMD_DUMP_PAGES:
-			ret = dump_pages(args, m.arg, fd);
+			ret = dump_pages(args, m.arg, fds, nr_fds);
 			break;
 		case PARASITE_CMD_GET_TASK_ATTRS:
 			ret = get_task_attrs(&args->task_attrs);
@@ -271,8 +326,8 @@ long parasite_main(struct compel_parasite_hdr *hdr)
 		default:
 			ret = -22;
 		}
-		if (fd >= 0)
-			sys_close(fd);
+		for (i = 0; i < nr_fds; i++)
+			sys_close(fds[i]);
 		m.ret = ret;
 		if (send_reply(sk, &m) != sizeof(m))
 			self_cure(hdr, sk);

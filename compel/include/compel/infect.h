@@ -75,6 +75,8 @@ static inline uint64_t compel_args_remote(struct infect_ctx *ctx)
 }
 /* Send a command (and optionally an fd) and wait for its reply. */
 int compel_rpc_send(struct infect_ctx *ctx, uint32_t cmd, uint64_t arg, int fd);
+#define COMPEL_MAX_FDS 4
+int compel_rpc_send_fds(struct infect_ctx *ctx, uint32_t cmd, uint64_t arg, const int *fds, int nr_fds);
 int compel_rpc_recv(struct infect_ctx *ctx, int32_t *ret);
 int compel_rpc_call(struct infect_ctx *ctx, uint32_t cmd, uint64_t arg, int fd, int32_t *ret);
 /*

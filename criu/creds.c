@@ -43,7 +43,8 @@ static int parse_ids(const char *buf, const char *key, uint32_t *ids, pid_t pid)
 	return 0;
 }
 
-static int parse_hex(const char *buf, const char *key, uint64_t *val, pid_t pid)
+/* The number after key in a /proc/PID/status buffer, in base 10 or 16. */
+static int parse_num(const char *buf, const char *key, int base, uint64_t *val, pid_t pid)
 {
 	const char *s = status_field(buf, key);
 	char *end;
@@ -52,24 +53,7 @@ static int parse_hex(const char *buf, const char *key, uint64_t *val, pid_t pid)
 		pr_err("/proc/%d/status: no %s line\n", pid, key);
 		return -EINVAL;
 	}
-	*val = strtoull(s, &end, 16);
-	if (end == s) {
-		pr_err("/proc/%d/status: can't parse %s\n", pid, key);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int parse_dec(const char *buf, const char *key, uint64_t *val, pid_t pid)
-{
-	const char *s = status_field(buf, key);
-	char *end;
-
-	if (!s) {
-		pr_err("/proc/%d/status: no %s line\n", pid, key);
-		return -EINVAL;
-	}
-	*val = strtoull(s, &end, 10);
+	*val = strtoull(s, &end, base);
 	if (end == s) {
 		pr_err("/proc/%d/status: can't parse %s\n", pid, key);
 		return -EINVAL;
@@ -112,7 +96,7 @@ static int refuse_seccomp(const char *buf, pid_t pid)
 	uint64_t mode;
 	int ret;
 
-	ret = parse_dec(buf, "Seccomp", &mode, pid);
+	ret = parse_num(buf, "Seccomp", 10, &mode, pid);
 	if (ret)
 		return ret;
 	if (mode) {
@@ -131,12 +115,12 @@ static int parse_creds(const char *buf, struct dump_creds *c, pid_t pid)
 	ret = parse_ids(buf, "Uid", c->uids, pid);
 	ret = ret ?: parse_ids(buf, "Gid", c->gids, pid);
 	ret = ret ?: parse_groups(buf, c, pid);
-	ret = ret ?: parse_hex(buf, "CapInh", &c->cap_inh, pid);
-	ret = ret ?: parse_hex(buf, "CapPrm", &c->cap_prm, pid);
-	ret = ret ?: parse_hex(buf, "CapEff", &c->cap_eff, pid);
-	ret = ret ?: parse_hex(buf, "CapBnd", &c->cap_bnd, pid);
-	ret = ret ?: parse_hex(buf, "CapAmb", &c->cap_amb, pid);
-	ret = ret ?: parse_dec(buf, "NoNewPrivs", &nnp, pid);
+	ret = ret ?: parse_num(buf, "CapInh", 16, &c->cap_inh, pid);
+	ret = ret ?: parse_num(buf, "CapPrm", 16, &c->cap_prm, pid);
+	ret = ret ?: parse_num(buf, "CapEff", 16, &c->cap_eff, pid);
+	ret = ret ?: parse_num(buf, "CapBnd", 16, &c->cap_bnd, pid);
+	ret = ret ?: parse_num(buf, "CapAmb", 16, &c->cap_amb, pid);
+	ret = ret ?: parse_num(buf, "NoNewPrivs", 10, &nnp, pid);
 	c->no_new_privs = nnp;
 	return ret;
 }

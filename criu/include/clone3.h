@@ -7,26 +7,13 @@
  * distributions lack struct clone_args and a clone3 wrapper.
  */
 #include <stdint.h>
+#include "clone-args.h"
 #include <unistd.h>
 #include <sys/syscall.h>
 
 #ifndef __NR_clone3
 #define __NR_clone3 435
 #endif
-
-/* struct clone_args up to set_tid_size (CLONE_ARGS_SIZE_VER1). */
-struct cr_clone_args {
-	uint64_t flags;
-	uint64_t pidfd;
-	uint64_t child_tid;
-	uint64_t parent_tid;
-	uint64_t exit_signal;
-	uint64_t stack;
-	uint64_t stack_size;
-	uint64_t tls;
-	uint64_t set_tid;
-	uint64_t set_tid_size;
-};
 
 /*
  * Fork-like: no new stack, so the child returns 0 on a copy of the

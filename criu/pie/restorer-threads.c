@@ -12,6 +12,7 @@
 #include <linux/prctl.h>
 #include <asm/prctl.h>
 
+#include "clone-args.h"
 #include "pie-lib.h"
 #include "pie-syscall.h"
 #include "restorer-int.h"
@@ -30,20 +31,6 @@
 #define RST_THREAD_FLAGS \
 	(RST_CLONE_VM | RST_CLONE_FS | RST_CLONE_FILES | RST_CLONE_SIGHAND | RST_CLONE_THREAD | RST_CLONE_SYSVSEM)
 
-/* The kernel's struct clone_args, up to set_tid_size (CLONE_ARGS_SIZE_VER1). */
-struct rst_clone_args {
-	uint64_t flags;
-	uint64_t pidfd;
-	uint64_t child_tid;
-	uint64_t parent_tid;
-	uint64_t exit_signal;
-	uint64_t stack;
-	uint64_t stack_size;
-	uint64_t tls;
-	uint64_t set_tid;
-	uint64_t set_tid_size;
-};
-
 typedef void (*rst_thread_fn)(struct restorer_args *args, struct restorer_thread *t);
 
 /*
@@ -52,7 +39,7 @@ typedef void (*rst_thread_fn)(struct restorer_args *args, struct restorer_thread
  * back: the caller's C frame lives on the leader's stack, not on this one.
  * fn, args and t travel in callee-saved registers, which the parent keeps.
  */
-long restorer_clone3_thread(struct rst_clone_args *ca, uint64_t size, rst_thread_fn fn, struct restorer_args *args,
+long restorer_clone3_thread(struct cr_clone_args *ca, uint64_t size, rst_thread_fn fn, struct restorer_args *args,
 			    struct restorer_thread *t);
 asm(".text\n"
     ".type restorer_clone3_thread, @function\n"
@@ -125,7 +112,7 @@ static void __attribute__((noreturn)) thread_main(struct restorer_args *args, st
 static void create_thread(struct restorer_args *args, struct restorer_thread *t)
 {
 	int32_t tid = t->tid;
-	struct rst_clone_args ca = {
+	struct cr_clone_args ca = {
 		.flags = RST_THREAD_FLAGS,
 		.exit_signal = 0,
 		.stack = t->stack_top - RESTORER_THREAD_STACK_SIZE,

@@ -259,23 +259,84 @@ static int add_page(struct mm_dump *md, uint64_t addr, uint64_t vma_start)
 	return 0;
 }
 
-static int scan_vma(int pm_fd, const VmaEntry *e, uint64_t zero_pfn, uint64_t *buf, struct mm_dump *md)
-{
-	uint64_t addr = e->start;
+/*
+ * Shared anonymous memory keeps its data in a shmem object, whether this
+ * process maps a page at the moment or not (MADV_DONTNEED only unmaps it):
+ * the object itself says which ranges hold data. Returns the ranges as
+ * [start, end) addresses of e, or none if the object can't be read.
+ */
+struct data_extent {
+	uint64_t start, end;
+};
 
-	while (addr < e->end) {
+static int shmem_extents(pid_t pid, const VmaEntry *e, struct data_extent **out, size_t *nr)
+{
+	char path[96];
+	size_t cap = 0;
+	off_t pos, data, hole, end = e->pgoff + (e->end - e->start);
+	int fd, ret = 0;
+
+	*out = NULL;
+	*nr = 0;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", pid, (unsigned long)e->start, (unsigned long)e->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("can't open %s", path);
+		return -errno;
+	}
+	for (pos = e->pgoff; pos < end; pos = hole) {
+		data = lseek(fd, pos, SEEK_DATA);
+		if (data < 0 || data >= end)
+			break;
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0 || hole > end)
+			hole = end;
+		if (xgrow(out, &cap, *nr, sizeof(**out))) {
+			ret = -ENOMEM;
+			break;
+		}
+		(*out)[*nr].start = e->start + (ALIGN_DOWN(data, PAGE_SIZE) - e->pgoff);
+		(*out)[*nr].end = e->start + (ALIGN_UP(hole, PAGE_SIZE) - e->pgoff);
+		(*nr)++;
+	}
+	close(fd);
+	return ret;
+}
+
+static bool in_extents(const struct data_extent *x, size_t nr, size_t *cur, uint64_t addr)
+{
+	while (*cur < nr && x[*cur].end <= addr)
+		(*cur)++;
+	return *cur < nr && x[*cur].start <= addr;
+}
+
+static int scan_vma(pid_t pid, int pm_fd, const VmaEntry *e, uint64_t zero_pfn, uint64_t *buf, struct mm_dump *md)
+{
+	struct data_extent *extents = NULL;
+	size_t nr_extents = 0, cur = 0;
+	uint64_t addr = e->start;
+	int ret = 0;
+
+	if (e->kind == VMA_KIND__VMA_ANON_SHARED) {
+		ret = shmem_extents(pid, e, &extents, &nr_extents);
+		if (ret)
+			return ret;
+	}
+	while (addr < e->end && !ret) {
 		size_t n = min((e->end - addr) / PAGE_SIZE, (uint64_t)PAGEMAP_CHUNK), i;
 		ssize_t r = pread(pm_fd, buf, n * 8, addr / PAGE_SIZE * 8);
 
 		if (r != (ssize_t)(n * 8)) {
 			pr_perror("can't read pagemap at 0x%lx", (unsigned long)addr);
-			return -EIO;
+			ret = -EIO;
+			break;
 		}
-		for (i = 0; i < n; i++, addr += PAGE_SIZE)
-			if (page_wanted(e, buf[i], zero_pfn) && add_page(md, addr, e->start))
-				return -ENOMEM;
+		for (i = 0; i < n && !ret; i++, addr += PAGE_SIZE)
+			if (page_wanted(e, buf[i], zero_pfn) || in_extents(extents, nr_extents, &cur, addr))
+				ret = add_page(md, addr, e->start);
 	}
-	return 0;
+	free(extents);
+	return ret;
 }
 
 int mem_scan_pages(pid_t pid, struct mm_dump *md)
@@ -298,7 +359,7 @@ int mem_scan_pages(pid_t pid, struct mm_dump *md)
 	}
 	for (i = 0; i < md->mm.n_vmas && !ret; i++)
 		if (vma_has_private_pages(md->mm.vmas[i]))
-			ret = scan_vma(fd, md->mm.vmas[i], zero_pfn, buf, md);
+			ret = scan_vma(pid, fd, md->mm.vmas[i], zero_pfn, buf, md);
 	free(buf);
 	close(fd);
 	pr_info("process %d: %lu pages to save in %zu runs\n", pid, (unsigned long)md->nr_pages, md->nr_runs);

@@ -150,6 +150,8 @@ static int fill_vma(pid_t pid, const struct proc_vma *v, VmaEntry *e, struct fil
 		e->flags |= MAP_ANONYMOUS;
 	if (v->vmflags & VMF_GROWSDOWN)
 		e->flags |= MAP_GROWSDOWN;
+	if (v->vmflags & VMF_LOCKED)
+		e->flags |= MAP_LOCKED;
 	e->madv = vma_madv_bits(v->vmflags);
 	e->has_madv = e->madv != 0;
 	if (v->path[0] == '[') {

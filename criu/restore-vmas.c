@@ -101,7 +101,9 @@ static void fill_one_vma(const struct restore_task *rt, size_t i, bool filled, s
 	rv->pgoff = vma_kind_is_file(v->kind) ? v->pgoff : 0;
 	rv->madv = v->has_madv ? v->madv : 0;
 	rv->prot = v->prot;
-	rv->map_flags = v->flags & ~MAP_FIXED;
+	/* locked after filling: MAP_LOCKED would fault pages in first */
+	rv->map_flags = v->flags & ~(MAP_FIXED | MAP_LOCKED);
+	rv->lock = !!(v->flags & MAP_LOCKED);
 	/* criu's fd number: the child replaces it with the one it moved the fd to. */
 	rv->fd = rt->vma_fds[i];
 	rv->how = filled ? RVMA_FILL : 0;

@@ -72,6 +72,8 @@ struct restorer_vma {
 	uint32_t map_flags; /* MAP_* for mmap, without MAP_FIXED */
 	int32_t fd;	    /* -1 for anonymous memory; set by the child */
 	uint32_t how;	    /* RVMA_* */
+	uint32_t lock;	    /* mlock() it once its pages are in (it was VM_LOCKED) */
+	uint32_t pad;
 };
 
 /* Same layout as struct iovec, for preadv. */

@@ -196,6 +196,13 @@ static void advise_vma(struct restorer_args *args, const struct restorer_vma *v)
 		pie_log(args->log_fd, "Error (restorer): madvise failed for vma at", v->start);
 		restorer_fail(args, RESTORE_EXIT_MADVISE, "Error (restorer): madvise advice", adv);
 	}
+	if (v->lock) {
+		ret = sys_mlock(v->start, v->end - v->start);
+		if (ret) {
+			pie_log(args->log_fd, "Error (restorer): mlock failed for vma at", v->start);
+			restorer_fail(args, RESTORE_EXIT_MADVISE, "Error (restorer): mlock:", ret);
+		}
+	}
 }
 
 static void name_vma(struct restorer_args *args, const struct restorer_vma *v)

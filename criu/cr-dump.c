@@ -30,6 +30,7 @@
 #include "pstree.h"
 #include "pstree.pb-c.h"
 #include "seize.h"
+#include "signals.h"
 #include "util.h"
 
 #define IMG_VERSION 1
@@ -101,6 +102,8 @@ static int collect_task(struct dump_ctx *dc)
 	if (ret)
 		return ret;
 	ret = check_tree_supported(&dc->tree);
+	ret = ret ?: signals_check_pending(dc->tree.items[0]);
+	ret = ret ?: timers_check_posix(dc->tree.items[0]);
 	ret = ret ?: task_state_collect(dc->pid, &dc->task_state);
 	if (ret)
 		return ret;
@@ -161,6 +164,9 @@ static int run_parasite(struct dump_ctx *dc)
 	if (ret)
 		return ret;
 	dc->misc = args->misc;
+	ret = timers_check_itimers(dc->tree.items[0], &dc->misc);
+	if (ret)
+		return ret;
 	dc->mm.mm.brk = args->misc.brk;
 	ret = task_state_from_parasite(&dc->ic, dc->pid, &dc->task_state);
 	ret = ret ?: threads_collect(&dc->ic, dc->tree.items[0], &dc->threads);

@@ -764,6 +764,30 @@ def dump_seccomp():
 
 
 @negative
+def dump_refused():
+    """What the images can't carry yet (a pending signal, an interval timer,
+    a POSIX timer): the dump is refused, naming the process and the
+    resource, and the process goes on as it was."""
+    for name, word in (('refused_pending_signal', 'pending signals'),
+                       ('refused_itimer', 'interval timers'),
+                       ('refused_posix_timer', 'POSIX timers')):
+        t = TestRun(name, 'neg_dump_refused')
+        try:
+            t.start()
+            t.snapshot_maps()
+            expect_fail([CRIU, 'dump', '-t', str(t.pid), '-D', t.out], 'criu dump of ' + name, t.out)
+            with open(os.path.join(t.out, 'criu.err')) as f:
+                err = f.read()
+            if word not in err or str(t.pid) not in err:
+                raise Fail('%s: the refusal does not name %s and process %d: %r' %
+                           (name, word, t.pid, err[-300:]))
+            note('%s: %s' % (name, err.strip().splitlines()[0]))
+            expect_untouched(t, '%s after the refused dump' % name)
+        finally:
+            t.cleanup()
+
+
+@negative
 def restore_pid_busy():
     """Restore while the dumped process still runs (dump --leave-running):
     its pid is in use, so restore fails at once, naming the pid, creates

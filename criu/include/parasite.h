@@ -22,11 +22,20 @@ struct parasite_sigaction {
 
 #define PARASITE_NSIG 64
 
+/* struct itimerval: interval then value, each seconds and microseconds */
+struct parasite_itimer {
+	int64_t interval_sec, interval_usec;
+	int64_t value_sec, value_usec;
+};
+
+#define PARASITE_NR_ITIMERS 3 /* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF */
+
 struct parasite_misc {
 	uint64_t brk;
 	uint32_t umask;
 	uint32_t pad;
 	struct parasite_sigaction sa[PARASITE_NSIG];
+	struct parasite_itimer itimers[PARASITE_NR_ITIMERS];
 };
 
 /* Per-process state only prctl() in the task itself tells. */

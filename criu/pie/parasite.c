@@ -63,6 +63,11 @@ static long get_misc(struct parasite_misc *m)
 		if (ret && i + 1 != 9 && i + 1 != 19)
 			return ret;
 	}
+	for (i = 0; i < PARASITE_NR_ITIMERS; i++) {
+		ret = sys_getitimer(i, &m->itimers[i]);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pending signals and timers are not in the images yet: refuse a dump that
+ * would restore a process without them, naming the process and what it has.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "parasite.h"
+#include "pstree.h"
+#include "signals.h"
+#include "util.h"
+
+static uint64_t status_mask(const char *buf, const char *key)
+{
+	const char *p = strstr(buf, key);
+
+	return p ? strtoull(p + strlen(key), NULL, 16) : 0;
+}
+
+int signals_check_pending(const struct pstree_item *item)
+{
+	uint64_t ours = item->was_stopped ? 1ULL << (SIGCONT - 1) : 0;
+	char path[64], *buf;
+	uint64_t pending;
+	size_t i;
+
+	for (i = 0; i < item->nr_threads; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", item->pid, item->threads[i]);
+		buf = read_file_at(AT_FDCWD, path, NULL);
+		if (!buf) {
+			pr_perror("can't read %s", path);
+			return -errno;
+		}
+		pending = (status_mask(buf, "\nSigPnd:") | status_mask(buf, "\nShdPnd:")) & ~ours;
+		free(buf);
+		if (pending) {
+			pr_err("thread %d of process %d has pending signals (mask 0x%llx): dumping pending signals is "
+			       "not supported yet\n",
+			       item->threads[i], item->pid, (unsigned long long)pending);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+int timers_check_posix(const struct pstree_item *item)
+{
+	char path[64], *buf;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/timers", item->pid);
+	buf = read_file_at(AT_FDCWD, path, NULL);
+	if (buf && buf[0]) {
+		pr_err("process %d has POSIX timers (timer_create): they are not supported yet\n", item->pid);
+		ret = -ENOTSUP;
+	}
+	free(buf);
+	return ret;
+}
+
+int timers_check_itimers(const struct pstree_item *item, const struct parasite_misc *misc)
+{
+	static const char *const names[PARASITE_NR_ITIMERS] = { "ITIMER_REAL (alarm, setitimer)", "ITIMER_VIRTUAL",
+								"ITIMER_PROF" };
+	int i;
+
+	for (i = 0; i < PARASITE_NR_ITIMERS; i++) {
+		const struct parasite_itimer *t = &misc->itimers[i];
+
+		if (t->value_sec || t->value_usec || t->interval_sec || t->interval_usec) {
+			pr_err("process %d has an armed %s timer: interval timers are not supported yet\n", item->pid,
+			       names[i]);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}

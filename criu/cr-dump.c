@@ -24,6 +24,7 @@
 #include "inventory.pb-c.h"
 #include "log.h"
 #include "mem.h"
+#include "namespaces.h"
 #include "parasite-blob.h"
 #include "parasite.h"
 #include "proc-parse.h"
@@ -102,6 +103,7 @@ static int collect_task(struct dump_ctx *dc)
 	if (ret)
 		return ret;
 	ret = check_tree_supported(&dc->tree);
+	ret = ret ?: ns_check_same_as_criu(dc->pid);
 	ret = ret ?: signals_check_pending(dc->tree.items[0]);
 	ret = ret ?: timers_check_posix(dc->tree.items[0]);
 	ret = ret ?: task_state_collect(dc->pid, &dc->task_state);

@@ -239,6 +239,14 @@ static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_i
 	ret = parse_fdinfo(pid, fd, &pos, &flags, &mnt_id);
 	if (ret)
 		return ret;
+	ret = fdinfo_has_lock(pid, fd);
+	if (ret) {
+		if (ret > 0)
+			pr_err("fd %d of process %d (%s) holds a file lock: dumping locks (--file-locks) is not "
+			       "supported yet\n",
+			       fd, pid, link);
+		return ret > 0 ? -ENOTSUP : ret;
+	}
 	fdi.fd = fd;
 	fdi.id = fe->id;
 	fdi.type = fe->type;

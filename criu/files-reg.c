@@ -101,6 +101,28 @@ int reg_file_open(const RegFileEntry *r, int extra_flags)
 	return fd;
 }
 
+int reg_file_check_unchanged(const RegFileEntry *r, int fd)
+{
+	uint64_t mtime;
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		pr_perror("can't stat %s", r->path);
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	mtime = st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
+	if ((r->has_size && (uint64_t)st.st_size != r->size) || (r->has_mtime_ns && mtime != r->mtime_ns)) {
+		pr_err("%s changed since the dump (size %lld, was %llu; mtime %llu, was %llu): the process maps it, "
+		       "and its unmodified pages are not in the images\n",
+		       r->path, (long long)st.st_size, (unsigned long long)r->size, (unsigned long long)mtime,
+		       (unsigned long long)r->mtime_ns);
+		return -ESTALE;
+	}
+	return 0;
+}
+
 static int reg_open(const FileEntry *fe, const struct cr_options *opts)
 {
 	return reg_file_open(fe->reg, 0);

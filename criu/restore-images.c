@@ -217,6 +217,12 @@ static int open_vma_file(struct restore_task *rt, size_t i)
 		return fd;
 	}
 	rt->vma_fds[i] = fd;
+	if (v->kind == VMA_KIND__VMA_FILE_PRIVATE) {
+		int ret = reg_file_check_unchanged(fe->reg, fd);
+
+		if (ret)
+			return ret;
+	}
 	return check_vma_fd_mode(fd, v, fe->reg->path, rt->pid);
 }
 
@@ -246,7 +252,7 @@ int restore_open_helpers(struct restore_task *rt)
 		pr_err("mm-%d.img: can't open the executable\n", rt->pid);
 		return rt->exe_fd;
 	}
-	return 0;
+	return reg_file_check_unchanged(files_find(&rt->files, rt->mm->exe_file_id)->reg, rt->exe_fd);
 }
 
 void restore_close_helpers(struct restore_task *rt)

@@ -790,6 +790,40 @@ def dump_refused():
 
 
 @negative
+def restore_file_changed():
+    """A privately mapped file that changed after the dump: its unmodified
+    pages are read from the file, so restore must refuse, naming the file,
+    and leave nothing behind."""
+    t = TestRun('mem_file_private', 'neg_restore_file_changed')
+    try:
+        t.start()
+        t.dump()
+        t.wait_gone()
+        datadir = os.path.join(t.out, 'dir')
+        files = [f for f in os.listdir(datadir) if os.path.isfile(os.path.join(datadir, f))]
+        if not files:
+            raise Fail('the test made no file in %s' % datadir)
+        path = os.path.join(datadir, files[0])
+        with open(path, 'ab') as f:
+            f.write(b'x')
+        rc, secs = t.restore(timeout=NEG_TIMEOUT, outname='restore-changed.out')
+        with open(os.path.join(t.out, 'restore-changed.out'), errors='replace') as f:
+            err = f.read()
+        note('restore after %s changed: rc %d: %s' % (files[0], rc, err.strip()[:200]))
+        if rc == 0:
+            raise Fail('restore succeeded although %s changed' % path)
+        if files[0] not in err or 'changed since the dump' not in err:
+            raise Fail('the error does not name the changed file: %r' % err[-300:])
+        deadline = time.monotonic() + 2
+        while not reap(t.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not reap(t.pid):
+            raise Fail('a process %d (state %s) is left' % (t.pid, proc_state(t.pid)))
+    finally:
+        t.cleanup()
+
+
+@negative
 def restore_pid_busy():
     """Restore while the dumped process still runs (dump --leave-running):
     its pid is in use, so restore fails at once, naming the pid, creates

@@ -51,6 +51,11 @@ const FileEntry *files_find(const struct task_files *tf, uint32_t id);
 int files_install(const struct task_files *tf, const struct cr_options *opts);
 void files_free(struct task_files *tf);
 
+/*
+ * A file mapped privately (or the executable) must be the one dumped: its
+ * unmodified pages are read from it, not from the images.
+ */
+int reg_file_check_unchanged(const RegFileEntry *rfe, int fd);
 /* Open a regular file described by a reg_file_entry (used for mappings and exe too). */
 int reg_file_open(const RegFileEntry *rfe, int extra_flags);
 

@@ -13,23 +13,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sched-attr.h"
 #include "thread-state.h"
 
 #define SCHED_ATTR_FLAG_RESET_ON_FORK 0x01
-
-/* The kernel's struct sched_attr (SCHED_ATTR_SIZE_VER1); glibc 2.36 has no wrapper. */
-struct kernel_sched_attr {
-	uint32_t size;
-	uint32_t sched_policy;
-	uint64_t sched_flags;
-	int32_t sched_nice;
-	uint32_t sched_priority;
-	uint64_t sched_runtime;
-	uint64_t sched_deadline;
-	uint64_t sched_period;
-	uint32_t sched_util_min;
-	uint32_t sched_util_max;
-};
 
 static int read_rseq(pid_t tid, struct dump_thread_state *t)
 {
@@ -63,7 +50,7 @@ static int read_robust_list(pid_t tid, struct dump_thread_state *t)
 
 static int read_sched(pid_t tid, struct dump_thread_state *t)
 {
-	struct kernel_sched_attr attr = {};
+	struct cr_sched_attr attr = {};
 
 	if (syscall(SYS_sched_getattr, tid, &attr, sizeof(attr), 0)) {
 		pr_perror("can't read the scheduling policy of thread %d", tid);

@@ -8,28 +8,16 @@
 #include <linux/prctl.h>
 
 #include "pie-lib.h"
+#include "sched-attr.h"
 #include "pie-syscall.h"
 #include "restorer-int.h"
 
 #define RST_SCHED_FLAG_RESET_ON_FORK 0x01
-#define RST_SCHED_ATTR_SIZE_VER0 48
-
-/* The kernel's struct sched_attr, first version. */
-struct rst_sched_attr {
-	uint32_t size;
-	uint32_t sched_policy;
-	uint64_t sched_flags;
-	int32_t sched_nice;
-	uint32_t sched_priority;
-	uint64_t sched_runtime;
-	uint64_t sched_deadline;
-	uint64_t sched_period;
-};
 
 void restorer_set_sched(struct restorer_args *args, const struct restorer_thread_state *t)
 {
-	struct rst_sched_attr attr = {
-		.size = RST_SCHED_ATTR_SIZE_VER0,
+	struct cr_sched_attr attr = {
+		.size = CR_SCHED_ATTR_SIZE_VER0,
 		.sched_policy = t->sched_policy,
 		.sched_flags = t->sched_reset_on_fork ? RST_SCHED_FLAG_RESET_ON_FORK : 0,
 		.sched_nice = t->sched_nice,

@@ -36,33 +36,80 @@
 
 #define IMG_VERSION 1
 
-struct dump_ctx {
-	struct cr_ctx *cr;
+/* One process of the tree, from its collection to its images. */
+struct proc_dump {
+	struct pstree_item *item;
 	pid_t pid;
 	struct proc_stat stat;
-	struct proc_status status;
 	struct proc_vmas vmas;
 	struct mm_dump mm;
-	struct file_desc_table *fdt;
 	struct infect_ctx ic;
-	struct compel_journal *journal;
 	struct parasite_misc misc;
 	struct task_state_dump task_state;
 	struct threads_dump threads;
-	struct pstree tree;
-	bool seized, prepared, cured;
+	bool prepared, cured;
 };
 
-/* What this criu can't dump yet is refused once the whole tree is frozen. */
+struct dump_ctx {
+	struct cr_ctx *cr;
+	pid_t root;
+	struct file_desc_table *fdt;
+	struct compel_journal *journal;
+	struct pstree tree;
+	struct proc_dump *procs; /* tree order: parents first */
+	size_t nr_procs;
+	bool seized;
+};
+
+/* What this criu can't dump yet in a tree is refused once the whole tree is frozen. */
 static int check_tree_supported(const struct pstree *tree)
 {
-	const struct pstree_item *root = tree->items[0];
+	size_t i;
 
+	/* restore can't rebuild trees yet: never kill one it could not bring back */
 	if (tree->nr > 1) {
 		pr_err("process %d has %zu descendants (child %d): dumping process trees is not supported yet\n",
-		       root->pid, tree->nr - 1, tree->items[1]->pid);
+		       tree->items[0]->pid, tree->nr - 1, tree->items[1]->pid);
 		return -ENOTSUP;
 	}
+	for (i = 0; i < tree->nr; i++) {
+		if (tree->items[i]->zombie) {
+			pr_err("process %d in the tree of %d is a zombie: dumping zombies is not supported yet\n",
+			       tree->items[i]->pid, tree->items[0]->pid);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Shared anonymous memory is saved per process: two processes sharing one
+ * object would come back with two. Refuse that until it is dumped once.
+ */
+static int check_no_shared_anon_between(struct dump_ctx *dc)
+{
+	size_t a, b, i, j;
+
+	for (a = 0; a < dc->nr_procs; a++)
+		for (i = 0; i < dc->procs[a].vmas.nr; i++) {
+			const struct proc_vma *v = &dc->procs[a].vmas.v[i];
+
+			if (!v->shared || !v->ino || (v->path[0] == '/' && strncmp(v->path, "/dev/zero", 9)))
+				continue;
+			for (b = a + 1; b < dc->nr_procs; b++)
+				for (j = 0; j < dc->procs[b].vmas.nr; j++) {
+					const struct proc_vma *w = &dc->procs[b].vmas.v[j];
+
+					if (w->shared && w->ino == v->ino && w->dev_major == v->dev_major &&
+					    w->dev_minor == v->dev_minor) {
+						pr_err("processes %d and %d share anonymous memory (%lx-%lx): memory "
+						       "shared between processes is not supported yet\n",
+						       dc->procs[a].pid, dc->procs[b].pid, (unsigned long)v->start,
+						       (unsigned long)v->end);
+						return -ENOTSUP;
+					}
+				}
+		}
 	return 0;
 }
 
@@ -90,118 +137,136 @@ static int read_auxv(pid_t pid, MmEntry *mm)
 	return 0;
 }
 
-static int collect_task(struct dump_ctx *dc)
+static int collect_mm(struct dump_ctx *dc, struct proc_dump *pd)
 {
-	struct cr_options *opts = dc->cr->opts;
 	char exe[PATH_MAX];
 	MmEntry *mm;
 	int ret;
 
-	ret = parse_proc_stat(dc->pid, &dc->stat);
-	if (!ret)
-		ret = parse_proc_status(dc->pid, &dc->status);
+	ret = parse_proc_smaps(pd->pid, &pd->vmas);
 	if (ret)
 		return ret;
-	ret = check_tree_supported(&dc->tree);
-	ret = ret ?: ns_check_same_as_criu(dc->pid);
-	ret = ret ?: signals_check_pending(dc->tree.items[0]);
-	ret = ret ?: timers_check_posix(dc->tree.items[0]);
-	ret = ret ?: task_state_collect(dc->pid, &dc->task_state);
+	ret = mem_collect_vmas(pd->pid, &pd->vmas, dc->fdt, &pd->mm);
 	if (ret)
 		return ret;
-	ret = parse_proc_smaps(dc->pid, &dc->vmas);
+	mm = &pd->mm.mm;
+	mm->start_code = pd->stat.start_code;
+	mm->end_code = pd->stat.end_code;
+	mm->start_data = pd->stat.start_data;
+	mm->end_data = pd->stat.end_data;
+	mm->start_brk = pd->stat.start_brk;
+	mm->start_stack = pd->stat.start_stack;
+	mm->arg_start = pd->stat.arg_start;
+	mm->arg_end = pd->stat.arg_end;
+	mm->env_start = pd->stat.env_start;
+	mm->env_end = pd->stat.env_end;
+	ret = read_auxv(pd->pid, mm);
 	if (ret)
 		return ret;
-	ret = mem_collect_vmas(dc->pid, &dc->vmas, dc->fdt, &dc->mm);
-	if (ret)
-		return ret;
-	mm = &dc->mm.mm;
-	mm->start_code = dc->stat.start_code;
-	mm->end_code = dc->stat.end_code;
-	mm->start_data = dc->stat.start_data;
-	mm->end_data = dc->stat.end_data;
-	mm->start_brk = dc->stat.start_brk;
-	mm->start_stack = dc->stat.start_stack;
-	mm->arg_start = dc->stat.arg_start;
-	mm->arg_end = dc->stat.arg_end;
-	mm->env_start = dc->stat.env_start;
-	mm->env_end = dc->stat.env_end;
-	ret = read_auxv(dc->pid, mm);
-	if (ret)
-		return ret;
-	ret = read_proc_link(dc->pid, "exe", exe, sizeof(exe));
+	ret = read_proc_link(pd->pid, "exe", exe, sizeof(exe));
 	if (ret)
 		return ret;
 	ret = fdt_add_path(dc->fdt, exe, O_RDONLY, &mm->exe_file_id);
 	if (ret) {
-		pr_err("process %d: its executable %s can't be found\n", dc->pid, exe);
+		pr_err("process %d: its executable %s can't be found\n", pd->pid, exe);
 		return ret;
 	}
 	mm->has_exe_file_id = true;
-	ret = files_dump_task(dc->fdt, dc->pid, dc->cr->imgdir_fd, opts);
-	if (!ret)
-		ret = fs_dump_task(dc->pid, dc->cr->imgdir_fd);
-	return ret;
+	return 0;
 }
 
-static int run_parasite(struct dump_ctx *dc)
+static int collect_task(struct dump_ctx *dc, struct proc_dump *pd)
+{
+	int ret;
+
+	ret = parse_proc_stat(pd->pid, &pd->stat);
+	ret = ret ?: ns_check_same_as_criu(pd->pid);
+	ret = ret ?: signals_check_pending(pd->item);
+	ret = ret ?: timers_check_posix(pd->item);
+	ret = ret ?: task_state_collect(pd->pid, &pd->task_state);
+	ret = ret ?: collect_mm(dc, pd);
+	ret = ret ?: files_dump_task(dc->fdt, pd->pid, dc->cr->imgdir_fd, dc->cr->opts);
+	return ret ?: fs_dump_task(pd->pid, dc->cr->imgdir_fd);
+}
+
+static int run_parasite(struct dump_ctx *dc, struct proc_dump *pd)
 {
 	struct parasite_args *args;
 	int32_t result;
 	int ret;
 
-	ret = compel_prepare(&dc->ic, dc->pid, dc->journal);
+	ret = compel_prepare(&pd->ic, pd->pid, dc->journal);
 	if (ret)
 		return ret;
-	dc->prepared = true;
-	ret = compel_infect(&dc->ic, &parasite_blob, parasite_sym_parasite_entry, sizeof(struct parasite_args));
+	pd->prepared = true;
+	ret = compel_infect(&pd->ic, &parasite_blob, parasite_sym_parasite_entry, sizeof(struct parasite_args));
 	if (ret)
 		return ret;
-	args = compel_args(&dc->ic);
-	ret = compel_rpc_call(&dc->ic, PARASITE_CMD_GET_MISC, 0, -1, &result);
+	args = compel_args(&pd->ic);
+	ret = compel_rpc_call(&pd->ic, PARASITE_CMD_GET_MISC, 0, -1, &result);
 	if (!ret && result) {
-		pr_err("the parasite in %d can't read signal state: %s\n", dc->pid, strerror(-result));
+		pr_err("the parasite in %d can't read signal state: %s\n", pd->pid, strerror(-result));
 		ret = result;
 	}
 	if (ret)
 		return ret;
-	dc->misc = args->misc;
-	ret = timers_check_itimers(dc->tree.items[0], &dc->misc);
+	pd->misc = args->misc;
+	ret = timers_check_itimers(pd->item, &pd->misc);
 	if (ret)
 		return ret;
-	dc->mm.mm.brk = args->misc.brk;
-	ret = task_state_from_parasite(&dc->ic, dc->pid, &dc->task_state);
-	ret = ret ?: threads_collect(&dc->ic, dc->tree.items[0], &dc->threads);
-	if (ret)
-		return ret;
-	ret = mem_scan_pages(dc->pid, &dc->mm);
-	if (!ret)
-		ret = mem_dump_pages(&dc->ic, dc->pid, dc->cr->imgdir_fd, &dc->mm);
+	pd->mm.mm.brk = args->misc.brk;
+	ret = task_state_from_parasite(&pd->ic, pd->pid, &pd->task_state);
+	ret = ret ?: threads_collect(&pd->ic, pd->item, &pd->threads);
+	ret = ret ?: mem_scan_pages(pd->pid, &pd->mm);
+	return ret ?: mem_dump_pages(&pd->ic, pd->pid, dc->cr->imgdir_fd, &pd->mm);
+}
+
+/* Everything about one process while it is frozen; it is cured before the next one. */
+static int dump_one(struct dump_ctx *dc, struct proc_dump *pd)
+{
+	int ret;
+
+	ret = collect_task(dc, pd);
+	ret = ret ?: run_parasite(dc, pd);
+	if (!ret) {
+		ret = compel_cure(&pd->ic);
+		pd->cured = true;
+	}
 	return ret;
 }
 
 static int write_pstree(struct dump_ctx *dc)
 {
-	const struct pstree_item *item = dc->tree.items[0];
-	PstreeEntry pe = PSTREE_ENTRY__INIT;
-	uint32_t *tids;
-	size_t i;
-	int ret;
+	struct cr_img *img;
+	size_t i, j;
+	int ret = 0;
 
-	tids = xmalloc(item->nr_threads * sizeof(*tids));
-	if (!tids)
-		return -ENOMEM;
-	/* the leader first, then the others in the order of core's other_threads */
-	for (i = 0; i < item->nr_threads; i++)
-		tids[i] = item->threads[i];
-	pe.pid = dc->pid;
-	pe.ppid = dc->stat.ppid;
-	pe.pgid = dc->stat.pgid;
-	pe.sid = dc->stat.sid;
-	pe.n_threads = item->nr_threads;
-	pe.threads = tids;
-	ret = img_write_one(dc->cr->imgdir_fd, CR_IMG_PSTREE, 0, &pe.base);
-	free(tids);
+	img = img_open(dc->cr->imgdir_fd, CR_IMG_PSTREE, true, 0);
+	if (!img)
+		return -EIO;
+	for (i = 0; i < dc->nr_procs && !ret; i++) {
+		const struct pstree_item *item = dc->procs[i].item;
+		PstreeEntry pe = PSTREE_ENTRY__INIT;
+		uint32_t *tids = xmalloc(item->nr_threads * sizeof(*tids));
+
+		if (!tids) {
+			ret = -ENOMEM;
+			break;
+		}
+		/* the leader first, then the others in the order of core's other_threads */
+		for (j = 0; j < item->nr_threads; j++)
+			tids[j] = item->threads[j];
+		pe.pid = item->pid;
+		pe.ppid = dc->procs[i].stat.ppid;
+		pe.pgid = dc->procs[i].stat.pgid;
+		pe.sid = dc->procs[i].stat.sid;
+		pe.n_threads = item->nr_threads;
+		pe.threads = tids;
+		ret = img_write_entry(img, &pe.base);
+		free(tids);
+	}
+	if (img_close(img) && !ret)
+		ret = -EIO;
 	return ret;
 }
 
@@ -212,7 +277,7 @@ static int write_inventory(struct dump_ctx *dc)
 	struct utsname u;
 
 	inv.img_version = IMG_VERSION;
-	inv.root_pid = dc->pid;
+	inv.root_pid = dc->root;
 	inv.has_shell_job = true;
 	inv.shell_job = dc->cr->opts->shell_job;
 	uname(&u);
@@ -223,26 +288,26 @@ static int write_inventory(struct dump_ctx *dc)
 	if (__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx)) {
 		inv.has_xfeatures = inv.has_xsave_size = true;
 		inv.xfeatures = ((uint64_t)edx << 32) | eax;
-		inv.xsave_size = dc->ic.xsave_size;
+		inv.xsave_size = dc->procs[0].ic.xsave_size;
 	}
 	return img_write_one(dc->cr->imgdir_fd, CR_IMG_INVENTORY, 0, &inv.base);
 }
 
 static int write_images(struct dump_ctx *dc)
 {
-	int ret;
+	size_t i;
+	int ret = 0;
 
-	ret = core_dump_task(dc->cr->imgdir_fd, dc->pid, &dc->ic, &dc->misc, &dc->stat, &dc->task_state, &dc->threads,
-			     dc->tree.items[0]->was_stopped);
-	if (!ret)
-		ret = mem_write_mm(dc->cr->imgdir_fd, dc->pid, &dc->mm);
-	if (!ret)
-		ret = files_write_image(dc->fdt, dc->cr->imgdir_fd);
-	if (!ret)
-		ret = write_pstree(dc);
-	if (!ret)
-		ret = write_inventory(dc);
-	return ret;
+	for (i = 0; i < dc->nr_procs && !ret; i++) {
+		struct proc_dump *pd = &dc->procs[i];
+
+		ret = core_dump_task(dc->cr->imgdir_fd, pd->pid, &pd->ic, &pd->misc, &pd->stat, &pd->task_state,
+				     &pd->threads, pd->item->was_stopped);
+		ret = ret ?: mem_write_mm(dc->cr->imgdir_fd, pd->pid, &pd->mm);
+	}
+	ret = ret ?: files_write_image(dc->fdt, dc->cr->imgdir_fd);
+	ret = ret ?: write_pstree(dc);
+	return ret ?: write_inventory(dc);
 }
 
 static enum unseize_mode final_mode(const struct cr_options *opts)
@@ -252,35 +317,71 @@ static enum unseize_mode final_mode(const struct cr_options *opts)
 	return opts->leave_running ? UNSEIZE_RUN : UNSEIZE_KILL;
 }
 
+static bool proc_cleanup(struct proc_dump *pd)
+{
+	bool ok = true;
+
+	if (pd->prepared) {
+		if (!pd->cured && compel_cure(&pd->ic))
+			ok = false;
+		compel_release(&pd->ic);
+		pd->prepared = false;
+	}
+	threads_dump_free(&pd->threads);
+	mem_dump_free(&pd->mm);
+	task_state_free(&pd->task_state);
+	proc_vmas_free(&pd->vmas);
+	return ok;
+}
+
 static void dump_cleanup(struct dump_ctx *dc, bool ok)
 {
-	if (dc->prepared) {
-		if (!dc->cured && compel_cure(&dc->ic))
+	size_t i;
+
+	for (i = 0; i < dc->nr_procs; i++)
+		if (!proc_cleanup(&dc->procs[i]))
 			ok = false;
-		compel_release(&dc->ic);
-		dc->prepared = false;
-	}
 	if (dc->seized)
 		pstree_unseize(&dc->tree, ok ? final_mode(dc->cr->opts) : UNSEIZE_RUN);
-	threads_dump_free(&dc->threads);
+	free(dc->procs);
 	pstree_free(&dc->tree);
 	compel_guard_finish(dc->journal);
 	fdt_destroy(dc->fdt);
-	mem_dump_free(&dc->mm);
-	task_state_free(&dc->task_state);
-	proc_vmas_free(&dc->vmas);
+}
+
+static int dump_tree(struct dump_ctx *dc)
+{
+	size_t i;
+	int ret;
+
+	ret = check_tree_supported(&dc->tree);
+	if (ret)
+		return ret;
+	dc->procs = xzalloc(dc->tree.nr * sizeof(*dc->procs));
+	if (!dc->procs)
+		return -ENOMEM;
+	dc->nr_procs = dc->tree.nr;
+	for (i = 0; i < dc->nr_procs; i++) {
+		dc->procs[i].item = dc->tree.items[i];
+		dc->procs[i].pid = dc->tree.items[i]->pid;
+	}
+	for (i = 0; i < dc->nr_procs && !ret; i++)
+		ret = dump_one(dc, &dc->procs[i]);
+	ret = ret ?: check_no_shared_anon_between(dc);
+	return ret ?: write_images(dc);
 }
 
 int cr_dump(struct cr_ctx *cr)
 {
-	struct dump_ctx dc = { .cr = cr, .pid = cr->opts->tree_pid };
+	struct dump_ctx dc = { .cr = cr, .root = cr->opts->tree_pid };
 	uint64_t start = now_ns(CLOCK_MONOTONIC);
+	size_t nr_procs;
 	int ret;
 
-	pr_info("dumping process %d\n", dc.pid);
+	pr_info("dumping process %d\n", dc.root);
 	/* no stale marker of an earlier dump may make a failed one look complete */
 	unlinkat(cr->imgdir_fd, "inventory.img", 0);
-	ret = seize_check_target(dc.pid);
+	ret = seize_check_target(dc.root);
 	if (ret)
 		return ret;
 	dc.fdt = fdt_create();
@@ -289,27 +390,21 @@ int cr_dump(struct cr_ctx *cr)
 		dump_cleanup(&dc, false);
 		return -ENOMEM;
 	}
-	ret = pstree_seize(dc.pid, cr->opts->timeout, &dc.tree);
+	ret = pstree_seize(dc.root, cr->opts->timeout, &dc.tree);
 	if (ret) {
 		dump_cleanup(&dc, false);
 		return ret;
 	}
 	dc.seized = true;
-	ret = collect_task(&dc);
-	if (!ret)
-		ret = run_parasite(&dc);
-	if (!ret) {
-		ret = compel_cure(&dc.ic);
-		dc.cured = true;
-	}
-	if (!ret)
-		ret = write_images(&dc);
+	ret = dump_tree(&dc);
 	if (ret) {
 		unlinkat(cr->imgdir_fd, "inventory.img", 0);
-		pr_err("dump of process %d failed; it goes on running\n", dc.pid);
+		pr_err("dump of process %d failed; it goes on running\n", dc.root);
 	}
+	nr_procs = dc.nr_procs;
 	dump_cleanup(&dc, !ret);
 	if (!ret)
-		pr_info("dump of %d done in %.1f ms\n", dc.pid, (now_ns(CLOCK_MONOTONIC) - start) / 1e6);
+		pr_info("dump of %d (%zu processes) done in %.1f ms\n", dc.root, nr_procs,
+			(now_ns(CLOCK_MONOTONIC) - start) / 1e6);
 	return ret;
 }

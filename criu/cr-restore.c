@@ -34,35 +34,6 @@
 
 #define NS_LAST_PID "/proc/sys/kernel/ns_last_pid"
 
-static bool pid_is_zombie(pid_t pid)
-{
-	char path[64], *stat, *paren;
-	bool zombie;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	stat = read_file_at(AT_FDCWD, path, NULL);
-	if (!stat)
-		return false;
-	paren = strrchr(stat, ')');
-	zombie = paren && paren[1] == ' ' && paren[2] == 'Z';
-	free(stat);
-	return zombie;
-}
-
-/* The leader's pid with a word on zombies; then every thread's tid. */
-static int check_pid_free(const struct restore_task *rt)
-{
-	if (kill(rt->pid, 0) && errno == ESRCH)
-		return validate_pstree_ids_free(&rt->pstree, 1);
-	if (pid_is_zombie(rt->pid))
-		pr_err("pid %d is held by a zombie its parent has not reaped yet: can't restore process %d with its "
-		       "pid\n",
-		       rt->pid, rt->pid);
-	else
-		pr_err("pid %d is in use: can't restore process %d with its pid\n", rt->pid, rt->pid);
-	return -EEXIST;
-}
-
 /*
  * Kernels without clone3: ask for pid - 1 as the last allocated pid, then
  * fork. The lock keeps other criu instances from racing us; anything else
@@ -243,7 +214,8 @@ static int prepare(struct restore_task *rt)
 
 	ret = validate_env_init(&rt->env);
 	ret = ret ?: restore_read_images(rt);
-	ret = ret ?: check_pid_free(rt);
+	/* every pid and tid of the image must be free here */
+	ret = ret ?: validate_pstree_ids_free(&rt->pstree, 1);
 	ret = ret ?: restore_threads_init(rt);
 	ret = ret ?: restore_open_helpers(rt);
 	ret = ret ?: restore_area_create(rt);

@@ -13,27 +13,12 @@
 
 #include "creds.h"
 #include "log.h"
+#include "proc-parse.h"
 #include "util.h"
-
-/* The value of "Key:" in a status buffer, or NULL. */
-static const char *status_field(const char *buf, const char *key)
-{
-	size_t len = strlen(key);
-	const char *line = buf;
-
-	while (line && *line) {
-		if (!strncmp(line, key, len) && line[len] == ':')
-			return line + len + 1;
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return NULL;
-}
 
 static int parse_ids(const char *buf, const char *key, uint32_t *ids, pid_t pid)
 {
-	const char *val = status_field(buf, key);
+	const char *val = proc_status_field(buf, key);
 
 	if (!val || sscanf(val, "%" SCNu32 " %" SCNu32 " %" SCNu32 " %" SCNu32, &ids[0], &ids[1], &ids[2], &ids[3]) !=
 			    CREDS_NR_IDS) {
@@ -46,7 +31,7 @@ static int parse_ids(const char *buf, const char *key, uint32_t *ids, pid_t pid)
 /* The number after key in a /proc/PID/status buffer, in base 10 or 16. */
 static int parse_num(const char *buf, const char *key, int base, uint64_t *val, pid_t pid)
 {
-	const char *s = status_field(buf, key);
+	const char *s = proc_status_field(buf, key);
 	char *end;
 
 	if (!s) {
@@ -63,7 +48,7 @@ static int parse_num(const char *buf, const char *key, int base, uint64_t *val, 
 
 static int parse_groups(const char *buf, struct dump_creds *c, pid_t pid)
 {
-	const char *s = status_field(buf, "Groups");
+	const char *s = proc_status_field(buf, "Groups");
 	size_t cap = 0;
 	char *end;
 
@@ -127,16 +112,13 @@ static int parse_creds(const char *buf, struct dump_creds *c, pid_t pid)
 
 int creds_collect(pid_t pid, struct dump_creds *c)
 {
-	char path[64], *buf;
+	char *buf;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	buf = read_file_at(AT_FDCWD, path, NULL);
-	if (!buf) {
-		pr_perror("can't read %s", path);
-		return -errno;
-	}
+	buf = read_task_status(pid, pid);
+	if (!buf)
+		return -EIO;
 	ret = refuse_seccomp(buf, pid);
 	ret = ret ?: parse_creds(buf, c, pid);
 	free(buf);

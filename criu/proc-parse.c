@@ -87,26 +87,58 @@ int parse_proc_stat(pid_t pid, struct proc_stat *st)
 	return 0;
 }
 
+char *read_task_status(pid_t pid, pid_t tid)
+{
+	char path[64];
+	char *buf;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	buf = read_file_at(AT_FDCWD, path, NULL);
+	if (!buf)
+		pr_perror("can't read %s", path);
+	return buf;
+}
+
+const char *proc_status_field(const char *buf, const char *key)
+{
+	size_t len = strlen(key);
+	const char *line = buf;
+
+	while (line && *line) {
+		if (!strncmp(line, key, len) && line[len] == ':')
+			return line + len + 1;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return NULL;
+}
+
+static uint64_t status_num(const char *buf, const char *key, int base)
+{
+	const char *v = proc_status_field(buf, key);
+
+	return v ? strtoull(v, NULL, base) : 0;
+}
+
+uint64_t proc_status_hex(const char *buf, const char *key)
+{
+	return status_num(buf, key, 16);
+}
+
 int parse_proc_status(pid_t pid, struct proc_status *st)
 {
-	char *buf, *line, *save = NULL;
+	char *buf;
 
 	memset(st, 0, sizeof(*st));
 	buf = read_proc(pid, "status");
 	if (!buf)
 		return -ENOENT;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (!strncmp(line, "Tgid:", 5))
-			st->tgid = atoi(line + 5);
-		else if (!strncmp(line, "PPid:", 5))
-			st->ppid = atoi(line + 5);
-		else if (!strncmp(line, "TracerPid:", 10))
-			st->tracer_pid = atoi(line + 10);
-		else if (!strncmp(line, "Threads:", 8))
-			st->threads = atoi(line + 8);
-		else if (!strncmp(line, "SigBlk:", 7))
-			st->sig_blk = strtoull(line + 7, NULL, 16);
-	}
+	st->tgid = status_num(buf, "Tgid", 10);
+	st->ppid = status_num(buf, "PPid", 10);
+	st->tracer_pid = status_num(buf, "TracerPid", 10);
+	st->threads = status_num(buf, "Threads", 10);
+	st->sig_blk = status_num(buf, "SigBlk", 16);
 	free(buf);
 	return 0;
 }

@@ -12,32 +12,23 @@
 
 #include "log.h"
 #include "parasite.h"
+#include "proc-parse.h"
 #include "pstree.h"
 #include "signals.h"
 #include "util.h"
 
-static uint64_t status_mask(const char *buf, const char *key)
-{
-	const char *p = strstr(buf, key);
-
-	return p ? strtoull(p + strlen(key), NULL, 16) : 0;
-}
-
 int signals_check_pending(const struct pstree_item *item)
 {
 	uint64_t ours = item->was_stopped ? 1ULL << (SIGCONT - 1) : 0;
-	char path[64], *buf;
 	uint64_t pending;
+	char *buf;
 	size_t i;
 
 	for (i = 0; i < item->nr_threads; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", item->pid, item->threads[i]);
-		buf = read_file_at(AT_FDCWD, path, NULL);
-		if (!buf) {
-			pr_perror("can't read %s", path);
-			return -errno;
-		}
-		pending = (status_mask(buf, "\nSigPnd:") | status_mask(buf, "\nShdPnd:")) & ~ours;
+		buf = read_task_status(item->pid, item->threads[i]);
+		if (!buf)
+			return -EIO;
+		pending = (proc_status_hex(buf, "SigPnd") | proc_status_hex(buf, "ShdPnd")) & ~ours;
 		free(buf);
 		if (pending) {
 			pr_err("thread %d of process %d has pending signals (mask 0x%llx): dumping pending signals is "

@@ -20,6 +20,7 @@
 #include "core.h"
 #include "log.h"
 #include "parasite.h"
+#include "proc-parse.h"
 #include "pstree.h"
 #include "threads.h"
 #include "util.h"
@@ -88,25 +89,23 @@ static void read_thread_comm(pid_t pid, pid_t tid, char *comm, size_t size)
 	free(buf);
 }
 
-/* The lines of a thread's status that must match the leader's. */
+/* The fields of a thread's status that must match the leader's. */
 static char *identity_of(pid_t pid, pid_t tid)
 {
-	static const char *const keys[] = { "Uid:",    "Gid:",	  "Groups:", "CapInh:",	    "CapPrm:",
-					    "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:" };
-	char path[64], *buf, *line, *save = NULL, *out;
+	static const char *const keys[] = { "Uid",    "Gid",	"Groups", "CapInh",	"CapPrm",
+					    "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp" };
+	char *buf = read_task_status(pid, tid), *out;
 	size_t i, len = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
-	buf = read_file_at(AT_FDCWD, path, NULL);
 	out = buf ? xzalloc(strlen(buf) + 1) : NULL;
-	if (!out) {
-		free(buf);
-		return NULL;
+	for (i = 0; out && i < ARRAY_SIZE(keys); i++) {
+		const char *v = proc_status_field(buf, keys[i]);
+		size_t n = v ? strcspn(v, "\n") : 0;
+
+		memcpy(out + len, v ? v : "", n);
+		len += n;
+		out[len++] = '\n';
 	}
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		for (i = 0; i < ARRAY_SIZE(keys); i++)
-			if (!strncmp(line, keys[i], strlen(keys[i])))
-				len += sprintf(out + len, "%s\n", line);
 	free(buf);
 	return out;
 }

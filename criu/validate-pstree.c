@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proc-parse.h"
 #include "util.h"
 #include "validate.h"
 
@@ -200,21 +201,20 @@ int validate_pstree_shape(PstreeEntry *const *e, size_t nr, uint32_t root_pid, c
 
 static int check_id_free(uint32_t id, size_t entry)
 {
-	char path[64], comm[64] = "?";
-	FILE *f;
+	struct proc_stat st;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%u", id);
 	if (access(path, F_OK) && errno == ENOENT)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%u/comm", id);
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = 0;
-		fclose(f);
-	}
-	pr_err("pstree.img: pid %u (entry[%zu]) is in use on this machine (by %s): can't restore it with its pid\n", id,
-	       entry, comm);
+	if (!parse_proc_stat(id, &st) && st.state == 'Z')
+		pr_err("pstree.img: pid %u (entry[%zu]) is held by a zombie its parent has not reaped yet: can't "
+		       "restore it with its pid\n",
+		       id, entry);
+	else
+		pr_err("pstree.img: pid %u (entry[%zu]) is in use on this machine (by %s): can't restore it with its "
+		       "pid\n",
+		       id, entry, st.comm[0] ? st.comm : "?");
 	return -EBUSY;
 }
 

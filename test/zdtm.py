@@ -772,7 +772,8 @@ def dump_refused():
                        ('refused_itimer', 'interval timers'),
                        ('refused_posix_timer', 'POSIX timers'),
                        ('refused_file_lock', 'file lock'),
-                       ('refused_namespace', 'uts namespace')):
+                       ('refused_namespace', 'uts namespace'),
+                       ('refused_thread_creds', 'credentials')):
         t = TestRun(name, 'neg_dump_refused')
         try:
             t.start()

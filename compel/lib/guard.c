@@ -105,6 +105,18 @@ static void __attribute__((noreturn)) guard_main(struct compel_journal *j, int r
 	_exit(1);
 }
 
+/* Close every fd from 3 up but keep_a and keep_b. */
+static void close_all_but(int keep_a, int keep_b)
+{
+	int lo = min(keep_a, keep_b), hi = max(keep_a, keep_b);
+
+	if (lo > 3)
+		close_range(3, lo - 1, 0);
+	if (hi > lo + 1)
+		close_range(lo + 1, hi - 1, 0);
+	close_range(hi + 1, ~0U, 0);
+}
+
 struct compel_journal *compel_guard_start(void)
 {
 	struct compel_journal *j;
@@ -132,9 +144,8 @@ struct compel_journal *compel_guard_start(void)
 	if (pid == 0) {
 		int rfd = fcntl(p[0], F_DUPFD_CLOEXEC, 3);
 
-		/* keep nothing of the dumper's: the parasite must see its socket close */
-		close_range(3, rfd - 1, 0);
-		close_range(rfd + 1, ~0U, 0);
+		/* keep nothing of the dumper's but the log: the parasite must see its socket close */
+		close_all_but(rfd, log_get_fd());
 		guard_main(j, rfd);
 	}
 	close(p[0]);

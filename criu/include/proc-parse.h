@@ -60,6 +60,12 @@ struct proc_vmas {
 
 int parse_proc_stat(pid_t pid, struct proc_stat *st);
 int parse_proc_status(pid_t pid, struct proc_status *st);
+/* /proc/PID/task/TID/status, malloc'ed; NULL (logged) on failure. */
+char *read_task_status(pid_t pid, pid_t tid);
+/* The text after "key:" in a status buffer, or NULL. */
+const char *proc_status_field(const char *buf, const char *key);
+/* A hex field (signal and capability masks) of a status buffer, 0 if absent. */
+uint64_t proc_status_hex(const char *buf, const char *key);
 int parse_proc_smaps(pid_t pid, struct proc_vmas *vmas);
 void proc_vmas_free(struct proc_vmas *vmas);
 /* /proc/PID/fdinfo/FD: pos, flags (octal, as shown) and mnt_id */

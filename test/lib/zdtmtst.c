@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -378,4 +379,14 @@ int access_faults(volatile void *addr, int write)
 	sigaction(SIGSEGV, &old_segv, NULL);
 	sigaction(SIGBUS, &old_bus, NULL);
 	return sig;
+}
+
+void test_sigterm_to_main_thread(bool block)
+{
+	sigset_t term;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	if (pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &term, NULL))
+		fail("pthread_sigmask");
 }

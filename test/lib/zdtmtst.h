@@ -23,6 +23,7 @@
  */
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <stdint.h>
@@ -36,6 +37,11 @@ extern const char *test_name;
 void test_init(int argc, char **argv);
 void test_daemon(void);
 void test_waitsig(void);
+/*
+ * Block (true) SIGTERM around creating threads, so that they inherit the
+ * block and the harness's SIGTERM reaches the main thread; then unblock.
+ */
+void test_sigterm_to_main_thread(bool block);
 
 /*
  * A directory the test may create files in: --dir if given (created if

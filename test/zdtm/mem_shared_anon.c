@@ -8,6 +8,7 @@
  * read zero, and the mapping is still shared: a child forked after the
  * restore writes into it and the parent sees the write.
  */
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>

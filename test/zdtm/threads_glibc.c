@@ -83,21 +83,17 @@ static void snapshot(unsigned long *out)
 int main(int argc, char **argv)
 {
 	unsigned long before[NR_WORKERS], after[NR_WORKERS];
-	sigset_t term;
 	int i;
 
 	test_init(argc, argv);
 
-	/* SIGTERM goes to the main thread only. */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &term, NULL);
+	test_sigterm_to_main_thread(true);
 	for (i = 0; i < NR_WORKERS; i++) {
 		workers[i].index = i;
 		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]))
 			fail("pthread_create %d", i);
 	}
-	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+	test_sigterm_to_main_thread(false);
 	tls_value = 42;
 
 	test_daemon();

@@ -269,7 +269,6 @@ static void *thread_main(void *arg)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = term_handler };
-	sigset_t term;
 	int i;
 
 	test_init(argc, argv);
@@ -282,16 +281,13 @@ int main(int argc, char **argv)
 	if (sigaction(SIGTERM, &sa, NULL))
 		fail_errno("sigaction SIGTERM");
 
-	/* SIGTERM goes to the main thread only. */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &term, NULL);
+	test_sigterm_to_main_thread(true);
 	for (i = 0; i < NR_THREADS; i++)
 		fill_ctx(&ctxs[i], i);
 	for (i = 1; i < NR_THREADS; i++)
 		if (pthread_create(&ctxs[i].thread, NULL, thread_main, &ctxs[i]))
 			fail("pthread_create %d", i);
-	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+	test_sigterm_to_main_thread(false);
 
 	test_daemon();
 	spin(&ctxs[0]);

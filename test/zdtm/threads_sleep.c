@@ -130,21 +130,17 @@ static void check_progress(void)
 
 int main(int argc, char **argv)
 {
-	sigset_t term;
 	int i;
 
 	test_init(argc, argv);
 
-	/* SIGTERM goes to the main thread only. */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &term, NULL);
+	test_sigterm_to_main_thread(true);
 	for (i = 0; i < NR_SLEEPERS; i++) {
 		sleepers[i].kind = i;
 		if (pthread_create(&sleepers[i].thread, NULL, sleeper_main, &sleepers[i]))
 			fail("pthread_create %d", i);
 	}
-	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+	test_sigterm_to_main_thread(false);
 	/* Let every thread block in its call before the test is dumped. */
 	usleep(100 * 1000);
 

@@ -61,27 +61,6 @@ struct dump_ctx {
 	bool seized;
 };
 
-/* What this criu can't dump yet in a tree is refused once the whole tree is frozen. */
-static int check_tree_supported(const struct pstree *tree)
-{
-	size_t i;
-
-	/* restore can't rebuild trees yet: never kill one it could not bring back */
-	if (tree->nr > 1) {
-		pr_err("process %d has %zu descendants (child %d): dumping process trees is not supported yet\n",
-		       tree->items[0]->pid, tree->nr - 1, tree->items[1]->pid);
-		return -ENOTSUP;
-	}
-	for (i = 0; i < tree->nr; i++) {
-		if (tree->items[i]->zombie) {
-			pr_err("process %d in the tree of %d is a zombie: dumping zombies is not supported yet\n",
-			       tree->items[i]->pid, tree->items[0]->pid);
-			return -ENOTSUP;
-		}
-	}
-	return 0;
-}
-
 /*
  * Shared anonymous memory is saved per process: two processes sharing one
  * object would come back with two. Refuse that until it is dumped once.
@@ -247,7 +226,7 @@ static int write_pstree(struct dump_ctx *dc)
 	for (i = 0; i < dc->nr_procs && !ret; i++) {
 		const struct pstree_item *item = dc->procs[i].item;
 		PstreeEntry pe = PSTREE_ENTRY__INIT;
-		uint32_t *tids = xmalloc(item->nr_threads * sizeof(*tids));
+		uint32_t *tids = xmalloc((item->nr_threads + 1) * sizeof(*tids));
 
 		if (!tids) {
 			ret = -ENOMEM;
@@ -262,6 +241,13 @@ static int write_pstree(struct dump_ctx *dc)
 		pe.sid = dc->procs[i].stat.sid;
 		pe.n_threads = item->nr_threads;
 		pe.threads = tids;
+		if (item->zombie) {
+			tids[0] = item->pid;
+			pe.n_threads = 1;
+			pe.has_zombie_status = true;
+			pe.zombie_status = item->exit_status;
+			pe.zombie_comm = dc->procs[i].stat.comm;
+		}
 		ret = img_write_entry(img, &pe.base);
 		free(tids);
 	}
@@ -301,6 +287,8 @@ static int write_images(struct dump_ctx *dc)
 	for (i = 0; i < dc->nr_procs && !ret; i++) {
 		struct proc_dump *pd = &dc->procs[i];
 
+		if (pd->item->zombie)
+			continue;
 		ret = core_dump_task(dc->cr->imgdir_fd, pd->pid, &pd->ic, &pd->misc, &pd->stat, &pd->task_state,
 				     &pd->threads, pd->item->was_stopped);
 		ret = ret ?: mem_write_mm(dc->cr->imgdir_fd, pd->pid, &pd->mm);
@@ -333,6 +321,15 @@ static bool proc_cleanup(struct proc_dump *pd)
 	proc_vmas_free(&pd->vmas);
 	return ok;
 }
+/* A zombie is only its place in the tree, its status and its name. */
+static int dump_zombie(struct proc_dump *pd)
+{
+	int ret = parse_proc_stat(pd->pid, &pd->stat);
+
+	if (ret)
+		pr_err("can't read the state of zombie %d\n", pd->pid);
+	return ret;
+}
 
 static void dump_cleanup(struct dump_ctx *dc, bool ok)
 {
@@ -352,11 +349,8 @@ static void dump_cleanup(struct dump_ctx *dc, bool ok)
 static int dump_tree(struct dump_ctx *dc)
 {
 	size_t i;
-	int ret;
+	int ret = 0;
 
-	ret = check_tree_supported(&dc->tree);
-	if (ret)
-		return ret;
 	dc->procs = xzalloc(dc->tree.nr * sizeof(*dc->procs));
 	if (!dc->procs)
 		return -ENOMEM;
@@ -366,7 +360,7 @@ static int dump_tree(struct dump_ctx *dc)
 		dc->procs[i].pid = dc->tree.items[i]->pid;
 	}
 	for (i = 0; i < dc->nr_procs && !ret; i++)
-		ret = dump_one(dc, &dc->procs[i]);
+		ret = dc->procs[i].item->zombie ? dump_zombie(&dc->procs[i]) : dump_one(dc, &dc->procs[i]);
 	ret = ret ?: check_no_shared_anon_between(dc);
 	return ret ?: write_images(dc);
 }

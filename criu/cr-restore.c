@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `criu restore`: recreate a dumped process, with all its threads, with its PID.
+ * `criu restore`: recreate a dumped process tree, every process with all
+ * its threads, with their PIDs.
  *
- *  1. read and validate every image, check the PID is free, open the files
- *     the restorer maps (restore-images.c);
- *  2. map and fill the restorer area (restore-area.c);
- *  3. clone3 with set_tid, trace the child; the child sets up fds, cwd,
- *     session and jumps into the restorer blob (restore-child.c), which
- *     rebuilds the memory and enters the target with rt_sigreturn;
- *  4. at the restorer's int3, criu finishes through ptrace: unmaps the area
- *     and sets the signal mask (restore-ptrace.c), then detaches.
+ *  1. read and validate every image, plan sessions and groups, check every
+ *     PID is free, open the files the restorers map and every file
+ *     description once (restore-images.c, restore-tree.c, files.c);
+ *  2. map and fill one restorer area per process (restore-area.c);
+ *  3. clone3 the root with set_tid and trace it; every process forks its
+ *     children (traced from birth), sets its session and group at the
+ *     tree's barriers, sets up fds, cwd, and jumps into its restorer blob
+ *     (restore-child.c), which rebuilds the memory and enters the target
+ *     with rt_sigreturn;
+ *  4. at the restorers' int3s, criu finishes each process through ptrace:
+ *     unmaps the area and sets the signal masks (restore-ptrace.c), then
+ *     detaches.
  *
- * Until the detach, any failure kills and reaps the child: nothing of a
- * failed restore is left behind.
+ * Until the detach, any failure kills and reaps every process created:
+ * nothing of a failed restore is left behind.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,12 +27,14 @@
 #include <string.h>
 #include <time.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "clone3.h"
 #include "log.h"
+#include "proc-parse.h"
 #include "restore.h"
 #include "util.h"
 #include "validate-pstree.h"
@@ -75,7 +82,7 @@ static pid_t fork_with_ns_last_pid(pid_t pid)
 	return child;
 }
 
-static pid_t clone_with_pid(pid_t pid)
+pid_t restore_clone_with_pid(pid_t pid)
 {
 	pid_t child = clone3_with_pid(pid, SIGCHLD);
 
@@ -88,29 +95,83 @@ static pid_t clone_with_pid(pid_t pid)
 	return child;
 }
 
-/*
- * Traced threads stay zombies until their tracer reaps them, and the
- * leader is not reaped before the last of them: reap them all.
- */
-static void kill_child(struct restore_task *rt)
+/* Ours: traced by criu, or a child of criu or of a process of the tree (whose pids were free). */
+static bool tree_owns(const struct restore_tree *tree, pid_t pid)
 {
-	pid_t ret;
+	struct proc_stat st;
+	const char *tracer;
+	char *status;
+	bool ours;
 
-	if (rt->child <= 0)
-		return;
-	kill(rt->child, SIGKILL);
-	do
-		ret = waitpid(-1, NULL, __WALL);
-	while (ret != rt->child && (ret >= 0 || errno == EINTR));
-	rt->child = 0;
+	if (parse_proc_stat(pid, &st))
+		return false;
+	if (st.ppid == getpid() || restore_tree_find(tree, st.ppid))
+		return true;
+	status = read_task_status(pid, pid);
+	if (!status)
+		return false;
+	tracer = proc_status_field(status, "TracerPid");
+	ours = tracer && atoi(tracer) == getpid();
+	free(status);
+	return ours;
+}
+
+static void kill_if_ours(const struct restore_tree *tree, pid_t pid)
+{
+	if (tree_owns(tree, pid))
+		kill(pid, SIGKILL);
 }
 
 /*
- * The child waits on sync until criu traces it, so that the restorer's
- * int3 always finds a tracer.
+ * Kill every process the tree created so far and reap them all: criu is
+ * their tracer and their subreaper, so each ends up here. A process
+ * created but not yet seen shows up as a stop: it is killed then.
  */
-static int create_task(struct restore_task *rt)
+static void kill_tree(struct restore_tree *tree)
 {
+	size_t i, j;
+	pid_t ret;
+	int status;
+
+	for (i = 0; i < tree->nr; i++) {
+		kill_if_ours(tree, tree->tasks[i].pid);
+		for (j = 0; j < tree->tasks[i].plan.nr_helpers; j++)
+			kill_if_ours(tree, tree->tasks[i].plan.helpers[j]);
+	}
+	for (;;) {
+		ret = waitpid(-1, &status, __WALL);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			break;
+		if (WIFSTOPPED(status))
+			kill(ret, SIGKILL);
+	}
+}
+
+/*
+ * criu becomes the subreaper of the tree while it builds it, so that a
+ * failure can reap everything: orphans of killed processes come back here.
+ */
+static int subreaper_set(struct restore_tree *tree, bool on)
+{
+	if (on == tree->subreaper_set)
+		return 0;
+	if (prctl(PR_SET_CHILD_SUBREAPER, on, 0, 0, 0)) {
+		pr_perror("can't %s criu as child subreaper", on ? "set" : "clear");
+		return -errno;
+	}
+	tree->subreaper_set = on;
+	return 0;
+}
+
+/*
+ * The root waits on sync until criu traces it, so that the restorer's
+ * int3 always finds a tracer; every other process is traced from birth.
+ */
+static int create_root(struct restore_tree *tree)
+{
+	struct restore_task *root = &tree->tasks[0];
 	int sync[2], ret;
 	pid_t child;
 
@@ -118,17 +179,17 @@ static int create_task(struct restore_task *rt)
 		pr_perror("can't create a pipe");
 		return -errno;
 	}
-	child = clone_with_pid(rt->pid);
+	child = restore_clone_with_pid(root->pid);
 	if (child == 0) {
 		close(sync[1]);
-		restore_child_run(rt, sync[0]);
+		restore_child_run(root, sync[0]);
 	}
 	close(sync[0]);
 	if (child < 0) {
 		close(sync[1]);
 		return errno == EEXIST ? -EEXIST : -ECHILD;
 	}
-	rt->child = child;
+	root->child = child;
 	ret = restore_seize(child);
 	if (!ret && write(sync[1], "g", 1) != 1) {
 		pr_perror("can't wake process %d", child);
@@ -145,21 +206,21 @@ static int pidfile_dirfd(const struct cr_ctx *ctx, const char *path)
 	return ctx->workdir_fd;
 }
 
-/* As criu does: a new file, relative to the work dir, holding the pid. */
-static int write_pidfile(const struct restore_task *rt)
+/* As criu does: a new file, relative to the work dir, holding the root's pid. */
+static int write_pidfile(const struct restore_tree *tree)
 {
-	const char *path = rt->ctx->opts->pidfile;
+	const char *path = tree->ctx->opts->pidfile;
 	char buf[16];
 	int fd, len, ret = 0;
 
 	if (!path)
 		return 0;
-	fd = openat(pidfile_dirfd(rt->ctx, path), path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = openat(pidfile_dirfd(tree->ctx, path), path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		pr_perror("can't create pidfile %s", path);
 		return -errno;
 	}
-	len = snprintf(buf, sizeof(buf), "%d", rt->pid);
+	len = snprintf(buf, sizeof(buf), "%d", tree->tasks[0].pid);
 	ret = write_all(fd, buf, len);
 	if (ret)
 		pr_err("can't write pidfile %s: %s\n", path, strerror(-ret));
@@ -170,103 +231,160 @@ static int write_pidfile(const struct restore_task *rt)
 	return ret;
 }
 
-static void remove_pidfile(const struct restore_task *rt)
+static void remove_pidfile(const struct restore_tree *tree)
 {
-	const char *path = rt->ctx->opts->pidfile;
+	const char *path = tree->ctx->opts->pidfile;
 
 	if (path)
-		unlinkat(pidfile_dirfd(rt->ctx, path), path, 0);
+		unlinkat(pidfile_dirfd(tree->ctx, path), path, 0);
 }
 
 static int detach(struct restore_task *rt)
 {
 	/* dumped in a job-control stop: it enters the stop as soon as it is let go */
-	if (rt->core->has_stopped && rt->core->stopped && kill(rt->child, SIGSTOP)) {
+	if (rt->core->has_stopped && rt->core->stopped && kill(rt->pid, SIGSTOP)) {
 		pr_perror("can't stop process %d", rt->pid);
 		return -errno;
 	}
 	return restore_detach_threads(rt);
 }
 
-/* Without -d criu stays the parent and passes the process's end on as its own. */
-static int wait_restored(const struct restore_task *rt)
+/* Without -d criu stays the root's parent and passes its end on as its own. */
+static int wait_restored(pid_t pid)
 {
 	int status;
 
-	while (waitpid(rt->child, &status, 0) < 0) {
+	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
-			pr_perror("can't wait for process %d", rt->pid);
+			pr_perror("can't wait for process %d", pid);
 			return -errno;
 		}
 	}
 	if (WIFEXITED(status)) {
-		pr_info("process %d exited with %d\n", rt->pid, WEXITSTATUS(status));
+		pr_info("process %d exited with %d\n", pid, WEXITSTATUS(status));
 		return WEXITSTATUS(status);
 	}
-	pr_info("process %d was killed by signal %d\n", rt->pid, WTERMSIG(status));
+	pr_info("process %d was killed by signal %d\n", pid, WTERMSIG(status));
 	return 128 + WTERMSIG(status);
 }
 
-/* Everything that can fail without a process to clean up. */
-static int prepare(struct restore_task *rt)
+static int prepare_task(struct restore_tree *tree, struct restore_task *rt)
 {
 	int ret;
 
-	ret = validate_env_init(&rt->env);
-	ret = ret ?: restore_read_images(rt);
-	/* every pid and tid of the image must be free here */
-	ret = ret ?: validate_pstree_ids_free(&rt->pstree, 1);
-	ret = ret ?: restore_threads_init(rt);
+	if (rt->zombie)
+		return 0;
+	ret = restore_threads_init(rt);
 	ret = ret ?: restore_open_helpers(rt);
-	ret = ret ?: restore_area_create(rt);
+	return ret ?: files_open_masters(&tree->files, &rt->files, max(tree->max_fd + 1, 3), tree->ctx->opts);
+}
+
+/* Everything that can fail without a process to clean up. */
+static int prepare(struct restore_tree *tree)
+{
+	size_t i;
+	int ret;
+
+	ret = restore_tree_read(tree);
+	ret = ret ?: restore_tree_plan(tree);
+	for (i = 0; i < tree->nr && !ret; i++)
+		ret = prepare_task(tree, &tree->tasks[i]);
+	/* Each area is placed after the others: all of them are distinct in criu. */
+	for (i = 0; i < tree->nr && !ret; i++)
+		if (!tree->tasks[i].zombie)
+			ret = restore_area_create(&tree->tasks[i]);
+	return ret ?: restore_tree_sync_create(tree);
+}
+
+/* The processes have their own copies of the areas, helper fds and masters. */
+static void drop_criu_copies(struct restore_tree *tree)
+{
+	size_t i;
+
+	for (i = 0; i < tree->nr; i++) {
+		restore_area_destroy(&tree->tasks[i]);
+		restore_close_helpers(&tree->tasks[i]);
+	}
+	files_close_masters(&tree->files);
+}
+
+static int finish_tree(struct restore_tree *tree)
+{
+	size_t i;
+	int ret;
+
+	ret = restore_wait_tree_int3s(tree);
+	for (i = 0; i < tree->nr && !ret; i++)
+		if (!tree->tasks[i].zombie)
+			ret = restore_finish_task(&tree->tasks[i]);
 	return ret;
 }
 
-static int restore_and_detach(struct restore_task *rt)
+/* Children before parents, so that no restored parent sees a child still traced. */
+static int detach_tree(struct restore_tree *tree)
+{
+	size_t i;
+	int ret;
+
+	for (i = tree->nr; i-- > 0;) {
+		if (tree->tasks[i].zombie)
+			continue;
+		ret = detach(&tree->tasks[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int restore_and_detach(struct restore_tree *tree)
 {
 	int ret;
 
-	ret = create_task(rt);
-	/* The child has its own copies of the area and the helper fds. */
-	restore_area_destroy(rt);
-	restore_close_helpers(rt);
-	ret = ret ?: restore_finish_task(rt);
-	ret = ret ?: write_pidfile(rt);
+	ret = subreaper_set(tree, true);
+	ret = ret ?: create_root(tree);
+	drop_criu_copies(tree);
+	ret = ret ?: finish_tree(tree);
+	ret = ret ?: write_pidfile(tree);
 	if (ret)
 		goto fail;
-	ret = detach(rt);
+	ret = detach_tree(tree);
 	if (ret) {
-		remove_pidfile(rt);
+		remove_pidfile(tree);
 		goto fail;
 	}
-	return 0;
+	return subreaper_set(tree, false);
 fail:
-	kill_child(rt);
+	kill_tree(tree);
+	subreaper_set(tree, false);
 	return ret;
 }
 
 /*
  * Returns a negative errno on failure. On success: 0 with -d, else the exit
- * status criu should end with (the process's, or 128 + signal).
+ * status criu should end with (the root's, or 128 + signal).
  */
 int cr_restore(struct cr_ctx *ctx)
 {
-	struct restore_task rt = { .ctx = ctx, .pages_fd = -1, .exe_fd = -1 };
+	struct restore_tree tree = { .ctx = ctx };
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	pid_t root;
+	size_t nr;
 	int ret;
 
-	ret = prepare(&rt);
-	ret = ret ?: restore_and_detach(&rt);
+	ret = prepare(&tree);
+	ret = ret ?: restore_and_detach(&tree);
+	root = tree.nr ? tree.tasks ? tree.tasks[0].pid : 0 : 0;
+	nr = tree.nr;
 	/* Nothing of the images is needed any more, even while waiting. */
-	restore_area_destroy(&rt);
-	restore_free_images(&rt);
+	restore_tree_free(&tree);
 	if (ret) {
-		if (rt.pid)
-			pr_err("restore of process %d failed\n", rt.pid);
+		if (root)
+			pr_err("restore of process %d failed\n", root);
 		return ret;
 	}
-	pr_info("process %d restored in %llu us\n", rt.pid, (unsigned long long)(now_ns(CLOCK_MONOTONIC) - t0) / 1000);
+	pr_info("process %d restored (%zu processes) in %llu us\n", root, nr,
+		(unsigned long long)(now_ns(CLOCK_MONOTONIC) - t0) / 1000);
 	if (ctx->opts->restore_detached)
 		return 0;
-	return wait_restored(&rt);
+	return wait_restored(root);
 }

@@ -415,48 +415,117 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 	return 0;
 }
 
-static int read_files_img(int imgdir_fd, struct task_files *tf)
+int files_read_set(int imgdir_fd, struct file_set *set)
 {
 	ProtobufCMessage *msg;
 	struct cr_img *img;
 	size_t cap = 0, i;
 	int ret;
 
+	memset(set, 0, sizeof(*set));
 	img = img_open(imgdir_fd, CR_IMG_FILES, false, 0);
 	if (!img)
 		return -ENOENT;
 	while ((ret = img_read_entry(img, &file_entry__descriptor, &msg)) > 0) {
-		if (xgrow(&tf->files, &cap, tf->nr_files, sizeof(*tf->files))) {
+		if (xgrow(&set->files, &cap, set->nr_files, sizeof(*set->files))) {
 			img_free_entry(msg);
 			ret = -ENOMEM;
 			break;
 		}
-		tf->files[tf->nr_files++] = (FileEntry *)msg;
-		ret = validate_file_entry((FileEntry *)msg, tf->nr_files - 1);
-		if (ret)
-			break;
-		for (i = 0; i + 1 < tf->nr_files; i++) {
-			if (tf->files[i]->id == ((FileEntry *)msg)->id) {
-				pr_err("files.img: id %u appears twice\n", tf->files[i]->id);
+		set->files[set->nr_files++] = (FileEntry *)msg;
+		ret = validate_file_entry((FileEntry *)msg, set->nr_files - 1);
+		for (i = 0; !ret && i + 1 < set->nr_files; i++) {
+			if (set->files[i]->id == ((FileEntry *)msg)->id) {
+				pr_err("files.img: id %u appears twice\n", set->files[i]->id);
 				ret = -EINVAL;
-				break;
 			}
 		}
 		if (ret)
 			break;
 	}
 	img_close(img);
+	if (!ret) {
+		set->masters = xmalloc((set->nr_files + 1) * sizeof(int));
+		if (!set->masters)
+			ret = -ENOMEM;
+		for (i = 0; !ret && i < set->nr_files; i++)
+			set->masters[i] = -1;
+	}
+	if (ret)
+		files_free_set(set);
 	return ret;
+}
+
+void files_free_set(struct file_set *set)
+{
+	size_t i;
+
+	if (set->masters)
+		files_close_masters(set);
+	for (i = 0; i < set->nr_files; i++)
+		img_free_entry(&set->files[i]->base);
+	free(set->files);
+	free(set->masters);
+	memset(set, 0, sizeof(*set));
+}
+
+static ssize_t set_index(const struct file_set *set, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < set->nr_files; i++)
+		if (set->files[i]->id == id)
+			return i;
+	return -1;
 }
 
 const FileEntry *files_find(const struct task_files *tf, uint32_t id)
 {
+	ssize_t i = set_index(tf->set, id);
+
+	return i < 0 ? NULL : tf->set->files[i];
+}
+
+int files_open_masters(struct file_set *set, const struct task_files *tf, int min_fd, const struct cr_options *opts)
+{
 	size_t i;
 
-	for (i = 0; i < tf->nr_files; i++)
-		if (tf->files[i]->id == id)
-			return tf->files[i];
-	return NULL;
+	for (i = 0; i < tf->nr_fds; i++) {
+		ssize_t idx = set_index(set, tf->fds[i]->id);
+		const FileEntry *fe = set->files[idx];
+		int fd;
+
+		if (set->masters[idx] >= 0)
+			continue;
+		fd = fd_ops_by_type(fe->type)->open(fe, opts);
+		if (fd < 0) {
+			pr_err("can't open file id %u for fd %u of the tree\n", fe->id, tf->fds[i]->fd);
+			return fd;
+		}
+		fd = move_fd_above(fd, min_fd);
+		if (fd < 0)
+			return fd;
+		set->masters[idx] = fd;
+	}
+	return 0;
+}
+
+void files_close_masters(struct file_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->nr_files; i++)
+		close_safe(&set->masters[i]);
+}
+
+bool files_is_master(const struct file_set *set, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < set->nr_files; i++)
+		if (set->masters[i] == fd)
+			return true;
+	return false;
 }
 
 static int cmp_fdinfo(const void *a, const void *b)
@@ -502,7 +571,7 @@ static int validate_fdinfo(const struct task_files *tf, pid_t pid)
 	return 0;
 }
 
-int files_read_task(int imgdir_fd, pid_t pid, struct task_files *tf)
+int files_read_task(int imgdir_fd, pid_t pid, const struct file_set *set, struct task_files *tf)
 {
 	ProtobufCMessage *msg;
 	struct cr_img *img;
@@ -510,10 +579,8 @@ int files_read_task(int imgdir_fd, pid_t pid, struct task_files *tf)
 	int ret;
 
 	memset(tf, 0, sizeof(*tf));
+	tf->set = set;
 	tf->max_fd = -1;
-	ret = read_files_img(imgdir_fd, tf);
-	if (ret)
-		goto err;
 	img = img_open(imgdir_fd, CR_IMG_FDINFO, false, pid);
 	if (!img) {
 		ret = -ENOENT;
@@ -547,51 +614,30 @@ err:
 	return ret;
 }
 
-static int install_one(const struct task_files *tf, size_t i, const struct cr_options *opts)
+static int install_one(const struct task_files *tf, size_t i)
 {
 	const FdinfoEntry *e = tf->fds[i];
-	const FileEntry *fe = files_find(tf, e->id);
-	const struct fd_ops *ops = fd_ops_by_type(fe->type);
+	int master = tf->set->masters[set_index(tf->set, e->id)];
 	int flags = (e->fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0;
-	size_t j;
-	int fd;
 
-	/* an fd sharing the description with an earlier one is a dup of it */
-	for (j = 0; j < i; j++) {
-		if (tf->fds[j]->id != e->id)
-			continue;
-		if (dup3(tf->fds[j]->fd, e->fd, flags) < 0) {
-			pr_perror("can't dup fd %u to %u", tf->fds[j]->fd, e->fd);
-			return -errno;
-		}
-		return 0;
+	if (master < 0) {
+		pr_err("fd %u: file id %u was not opened\n", e->fd, e->id);
+		return -EINVAL;
 	}
-	fd = ops->open(fe, opts);
-	if (fd < 0)
-		return fd;
-	if (fd == (int)e->fd) {
-		if (fcntl(fd, F_SETFD, e->fd_flags & FD_CLOEXEC)) {
-			pr_perror("can't set fd flags of %d", fd);
-			return -errno;
-		}
-		return 0;
-	}
-	if (dup3(fd, e->fd, flags) < 0) {
-		pr_perror("can't move the %s file to fd %u", ops->name, e->fd);
-		close(fd);
+	if (dup3(master, e->fd, flags) < 0) {
+		pr_perror("can't dup file id %u to fd %u", e->id, e->fd);
 		return -errno;
 	}
-	close(fd);
 	return 0;
 }
 
-int files_install(const struct task_files *tf, const struct cr_options *opts)
+int files_install(const struct task_files *tf)
 {
 	size_t i;
 	int ret;
 
 	for (i = 0; i < tf->nr_fds; i++) {
-		ret = install_one(tf, i, opts);
+		ret = install_one(tf, i);
 		if (ret) {
 			pr_err("can't restore fd %u\n", tf->fds[i]->fd);
 			return ret;
@@ -604,11 +650,8 @@ void files_free(struct task_files *tf)
 {
 	size_t i;
 
-	for (i = 0; i < tf->nr_files; i++)
-		img_free_entry(&tf->files[i]->base);
 	for (i = 0; i < tf->nr_fds; i++)
 		img_free_entry(&tf->fds[i]->base);
-	free(tf->files);
 	free(tf->fds);
 	memset(tf, 0, sizeof(*tf));
 	tf->max_fd = -1;

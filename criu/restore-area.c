@@ -222,12 +222,12 @@ static void compute_layout(const struct restore_task *rt, const struct specials_
 	l->groups = ALIGN_UP(off, 8);
 	off = l->groups + (rt->core->creds ? rt->core->creds->n_groups * sizeof(uint32_t) : 0);
 	l->frame = ALIGN_UP(off, 64);
-	off = l->frame + SIGFRAME_SIZE(rt->env.xstate.size);
+	off = l->frame + SIGFRAME_SIZE(rt->env->xstate.size);
 	/* The other threads: their descriptions, their frames (64-byte aligned XSAVE), their stacks. */
 	l->nr_threads = rt->core->n_other_threads;
 	l->threads = ALIGN_UP(off, 64);
 	off = l->threads + l->nr_threads * sizeof(struct restorer_thread);
-	l->thread_frame_size = ALIGN_UP(SIGFRAME_SIZE(rt->env.xstate.size), 64);
+	l->thread_frame_size = ALIGN_UP(SIGFRAME_SIZE(rt->env->xstate.size), 64);
 	l->thread_frames = ALIGN_UP(off, 64);
 	off = l->thread_frames + l->nr_threads * l->thread_frame_size;
 	l->thread_stacks = ALIGN_UP(off, PAGE_SIZE);
@@ -297,9 +297,9 @@ static int map_area(struct restore_task *rt, struct self_map **busy, size_t *nr,
 	ret = collect_busy(rt, busy, nr);
 	if (ret)
 		return ret;
-	addr = find_gap(*busy, *nr, max(AREA_SEARCH_FLOOR, rt->env.mmap_min_addr), l->total);
+	addr = find_gap(*busy, *nr, max(AREA_SEARCH_FLOOR, rt->env->mmap_min_addr), l->total);
 	if (!addr)
-		addr = find_gap(*busy, *nr, rt->env.mmap_min_addr, l->total);
+		addr = find_gap(*busy, *nr, rt->env->mmap_min_addr, l->total);
 	if (!addr) {
 		pr_err("no room for a %zu-byte restorer area free in both criu's and the target's layout\n", l->total);
 		return -ENOMEM;
@@ -430,7 +430,7 @@ static void regs_from_image(const UserRegsX86Entry *e, struct x86_user_regs *r)
  */
 static uint8_t *xsave_for_this_cpu(const struct restore_task *rt, const ThreadCoreEntry *th)
 {
-	const struct cpu_xstate *cpu = &rt->env.xstate;
+	const struct cpu_xstate *cpu = &rt->env->xstate;
 	struct fpx_sw_bytes sw = {};
 	uint8_t *buf;
 
@@ -462,7 +462,7 @@ static int build_thread_frame(const struct restore_task *rt, const ThreadCoreEnt
 	if (!xsave)
 		return -ENOMEM;
 	regs_from_image(th->gpregs, &regs);
-	sigframe_build(rt->area.base + off, area_addr(rt, off), &regs, ~0ULL, xsave, rt->env.xstate.size);
+	sigframe_build(rt->area.base + off, area_addr(rt, off), &regs, ~0ULL, xsave, rt->env->xstate.size);
 	free(xsave);
 	thread_state_fill_sigframe(th, (struct rt_sigframe *)(rt->area.base + off));
 	return 0;
@@ -512,8 +512,8 @@ static int fill_threads(struct restore_task *rt, const struct area_layout *l)
 }
 
 /*
- * The parent-death signal fires when the parent dies, and a restored
- * process's parent is criu. With -d criu exits at once: the signal would
+ * The parent-death signal fires when the parent dies, and the restored
+ * root's parent is criu. With -d criu exits at once: the signal would
  * end a process just restored, for the death of a parent that was never
  * part of the dump. Leave it unset then, and say so.
  */
@@ -523,7 +523,7 @@ static int32_t restore_pdeathsig(const struct restore_task *rt)
 
 	if (!core->has_pdeathsig || !core->pdeathsig)
 		return core->has_pdeathsig ? 0 : -1;
-	if (rt->ctx->opts->restore_detached) {
+	if (rt->is_root && rt->ctx->opts->restore_detached) {
 		pr_warn("process %d: its parent-death signal %u is not restored: with -d its parent is criu, which "
 			"exits now\n",
 			rt->pid, core->pdeathsig);
@@ -546,7 +546,7 @@ static void fill_task_state(struct restore_task *rt, const struct area_layout *l
 	if (core->creds)
 		creds_fill_restorer(core->creds, &a->creds, (uint32_t *)(rt->area.base + l->groups),
 				    area_addr(rt, l->groups));
-	a->creds.cap_last_cap = rt->env.cap_last_cap;
+	a->creds.cap_last_cap = rt->env->cap_last_cap;
 	a->creds.dumpable = core->has_dumpable ? (int32_t)core->dumpable : -1;
 }
 
@@ -644,7 +644,7 @@ static int place_scratch(struct restore_task *rt, struct self_map **busy, size_t
 	if (ret)
 		return ret;
 	qsort(*busy, *nr, sizeof(**busy), cmp_map);
-	a->scratch_start = find_gap(*busy, *nr, max(AREA_SEARCH_FLOOR, rt->env.mmap_min_addr), a->scratch_size);
+	a->scratch_start = find_gap(*busy, *nr, max(AREA_SEARCH_FLOOR, rt->env->mmap_min_addr), a->scratch_size);
 	if (!a->scratch_start) {
 		pr_err("no room for a %llu-byte scratch range free in the target's layout\n",
 		       (unsigned long long)a->scratch_size);

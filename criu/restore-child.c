@@ -60,31 +60,6 @@ static int block_all_signals(void)
 	return 0;
 }
 
-/* A shell job stays in criu's session and group, like any job of that shell. */
-static int restore_session(const struct restore_task *rt)
-{
-	const PstreeEntry *e = rt->pstree;
-
-	if (rt->ctx->opts->shell_job)
-		return 0;
-	if (e->sid == e->pid) {
-		if (setsid() < 0) {
-			pr_perror("can't make %d a session leader", e->pid);
-			return -errno;
-		}
-		return 0;
-	}
-	if (e->pgid == e->pid && setpgid(0, 0)) {
-		pr_perror("can't make %d a process group leader", e->pid);
-		return -errno;
-	}
-	if (e->sid != (uint32_t)getsid(0))
-		pr_warn("process %d was in session %u, which is not restored: it joins criu's (use --shell-job for a "
-			"shell job)\n",
-			e->pid, e->sid);
-	return 0;
-}
-
 static int set_identity(const struct restore_task *rt)
 {
 	if (prctl(PR_SET_NAME, rt->core->comm, 0, 0, 0)) {
@@ -196,20 +171,27 @@ static int close_range_fds(unsigned int first, unsigned int last)
 	return 0;
 }
 
-/* Everything criu had open except the helpers goes: the target gets a clean table. */
-static int close_other_fds(const struct child_fds *cf)
+/*
+ * Everything criu had open except the helpers and the masters goes: the
+ * target gets a clean table.
+ */
+static int close_other_fds(const struct restore_task *rt, const struct child_fds *cf)
 {
+	const struct file_set *set = &rt->tree->files;
 	unsigned int next = 0;
+	size_t i, nr = 0;
 	int *keep, ret = 0;
-	size_t i;
 
-	keep = xmalloc((cf->nr + 1) * sizeof(*keep));
+	keep = xmalloc((cf->nr + set->nr_files + 1) * sizeof(*keep));
 	if (!keep)
 		return -ENOMEM;
 	for (i = 0; i < cf->nr; i++)
-		keep[i] = cf->moves[i].new_fd;
-	qsort(keep, cf->nr, sizeof(*keep), cmp_int);
-	for (i = 0; i < cf->nr && !ret; i++) {
+		keep[nr++] = cf->moves[i].new_fd;
+	for (i = 0; i < set->nr_files; i++)
+		if (set->masters[i] >= 0)
+			keep[nr++] = set->masters[i];
+	qsort(keep, nr, sizeof(*keep), cmp_int);
+	for (i = 0; i < nr && !ret; i++) {
 		if (keep[i])
 			ret = close_range_fds(next, keep[i] - 1);
 		next = keep[i] + 1;
@@ -274,23 +256,29 @@ static int unregister_rseq(void)
 	return 0;
 }
 
-static int child_prepare(struct restore_task *rt, int sync_fd)
+/* The fds come from criu's masters (above every fd of the tree), which go once every fd is in place. */
+static int install_files(struct restore_task *rt)
+{
+	int ret = files_install(&rt->files);
+
+	files_close_masters(&rt->tree->files);
+	return ret;
+}
+
+static int child_prepare(struct restore_task *rt)
 {
 	struct child_fds cf = {};
 	int ret;
 
-	ret = wait_for_parent(sync_fd);
-	ret = ret ?: block_all_signals();
-	ret = ret ?: restore_session(rt);
-	ret = ret ?: set_identity(rt);
+	ret = set_identity(rt);
 	ret = ret ?: set_process_attrs(rt);
 	ret = ret ?: collect_helper_fds(rt, &cf);
 	ret = ret ?: move_helper_fds(rt, &cf);
-	ret = ret ?: close_other_fds(&cf);
+	ret = ret ?: close_other_fds(rt, &cf);
 	if (ret)
 		goto out;
 	follow_log_fd(&cf);
-	ret = files_install(&rt->files, rt->ctx->opts);
+	ret = install_files(rt);
 	if (ret)
 		goto out;
 	/* fs_apply closes the cwd fd. */
@@ -320,7 +308,10 @@ static void __attribute__((noreturn)) jump_to_restorer(uint64_t entry, uint64_t 
 
 void restore_child_run(struct restore_task *rt, int sync_fd)
 {
-	if (child_prepare(rt, sync_fd)) {
+	if (sync_fd >= 0 && wait_for_parent(sync_fd))
+		_exit(RESTORE_EXIT_CHILD);
+	/* Before any child exists: they inherit the mask, and the SIGCHLDs of zombies stay pending to be dropped. */
+	if (block_all_signals() || restore_tree_build(rt) || child_prepare(rt)) {
 		pr_err("restore of process %d failed before the restorer ran\n", rt->pid);
 		_exit(RESTORE_EXIT_CHILD);
 	}

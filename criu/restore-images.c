@@ -18,54 +18,13 @@
 #include "restore.h"
 #include "util.h"
 
-static int read_inventory(struct restore_task *rt)
+int restore_read_inventory(struct restore_tree *tree)
 {
 	int ret;
 
-	ret = img_read_one(rt->ctx->imgdir_fd, CR_IMG_INVENTORY, 0, &inventory_entry__descriptor,
-			   (ProtobufCMessage **)&rt->inventory);
-	if (ret)
-		return ret;
-	ret = validate_inventory(rt->inventory, &rt->env);
-	if (ret)
-		return ret;
-	rt->pid = rt->inventory->root_pid;
-	return 0;
-}
-
-static int read_pstree(struct restore_task *rt)
-{
-	PstreeEntry **entries = NULL, *e;
-	size_t nr = 0, i;
-	struct cr_img *img;
-	int ret;
-
-	img = img_open(rt->ctx->imgdir_fd, CR_IMG_PSTREE, false, 0);
-	if (!img)
-		return -ENOENT;
-	/* All of them: the tree's shape is checked before more than one process is refused. */
-	while ((ret = img_read_entry(img, &pstree_entry__descriptor, (ProtobufCMessage **)&e)) > 0) {
-		PstreeEntry **n = xrealloc(entries, (nr + 1) * sizeof(*n));
-
-		if (!n) {
-			img_free_entry(&e->base);
-			ret = -ENOMEM;
-			break;
-		}
-		entries = n;
-		entries[nr++] = e;
-	}
-	img_close(img);
-	if (ret >= 0)
-		ret = validate_pstree(entries, nr, rt->pid, &rt->env);
-	if (!ret) {
-		rt->pstree = entries[0];
-		entries[0] = NULL;
-	}
-	for (i = 0; i < nr; i++)
-		img_free_entry(entries[i] ? &entries[i]->base : NULL);
-	free(entries);
-	return ret < 0 ? ret : 0;
+	ret = img_read_one(tree->ctx->imgdir_fd, CR_IMG_INVENTORY, 0, &inventory_entry__descriptor,
+			   (ProtobufCMessage **)&tree->inventory);
+	return ret ?: validate_inventory(tree->inventory, &tree->env);
 }
 
 static int read_core_and_mm(struct restore_task *rt)
@@ -76,19 +35,19 @@ static int read_core_and_mm(struct restore_task *rt)
 	ret = img_read_one(dirfd, CR_IMG_CORE, rt->pid, &task_core_entry__descriptor, (ProtobufCMessage **)&rt->core);
 	if (ret)
 		return ret;
-	ret = validate_core(rt->core, rt->pid, &rt->env);
-	ret = ret ?: validate_core_threads(rt->core, rt->pstree, &rt->env);
+	ret = validate_core(rt->core, rt->pid, rt->env);
+	ret = ret ?: validate_core_threads(rt->core, rt->pstree, rt->env);
 	if (ret)
 		return ret;
 	/* Validation of mm-PID.img checks its file ids against files.img. */
-	ret = files_read_task(dirfd, rt->pid, &rt->files);
+	ret = files_read_task(dirfd, rt->pid, &rt->tree->files, &rt->files);
 	if (ret)
 		return ret;
 	rt->have_files = true;
 	ret = img_read_one(dirfd, CR_IMG_MM, rt->pid, &mm_entry__descriptor, (ProtobufCMessage **)&rt->mm);
 	if (ret)
 		return ret;
-	return validate_mm(rt->mm, rt->pid, &rt->files, &rt->env);
+	return validate_mm(rt->mm, rt->pid, &rt->files, rt->env);
 }
 
 static int pagemap_append(struct restore_task *rt, PagemapEntry *pe, size_t *cap)
@@ -163,9 +122,7 @@ int restore_read_images(struct restore_task *rt)
 {
 	int ret;
 
-	ret = read_inventory(rt);
-	ret = ret ?: read_pstree(rt);
-	ret = ret ?: read_core_and_mm(rt);
+	ret = read_core_and_mm(rt);
 	ret = ret ?: read_pagemap(rt);
 	if (ret)
 		return ret;
@@ -302,11 +259,7 @@ void restore_free_images(struct restore_task *rt)
 	img_free_entry(rt->pm_head ? &rt->pm_head->base : NULL);
 	img_free_entry(rt->mm ? &rt->mm->base : NULL);
 	img_free_entry(rt->core ? &rt->core->base : NULL);
-	img_free_entry(rt->pstree ? &rt->pstree->base : NULL);
-	img_free_entry(rt->inventory ? &rt->inventory->base : NULL);
 	rt->pm_head = NULL;
 	rt->mm = NULL;
 	rt->core = NULL;
-	rt->pstree = NULL;
-	rt->inventory = NULL;
 }

@@ -54,11 +54,13 @@ const char *restore_exit_code_name(int code)
 int restore_seize(pid_t pid)
 {
 	/*
-	 * EXITKILL: if criu dies mid-restore, the half-built process dies with
-	 * it. TRACECLONE: the threads the restorer creates are traced before
-	 * they run, so none can pass its int3 unseen.
+	 * EXITKILL: if criu dies mid-restore, the half-built tree dies with
+	 * it. TRACECLONE and TRACEFORK: the threads the restorers create and
+	 * the processes of the tree are traced before they run (with these
+	 * same options), so none can pass its int3 unseen.
 	 */
-	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE)) {
+	if (ptrace(PTRACE_SEIZE, pid, 0,
+		   PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK)) {
 		pr_perror("can't trace the new process %d", pid);
 		return -errno;
 	}
@@ -195,7 +197,7 @@ static int handle_run_event(const struct restore_task *rt, pid_t tid, int status
 	int sig;
 
 	if (!WIFSTOPPED(status)) {
-		if (tid == rt->child)
+		if (tid == rt->pid)
 			return report_death(rt, tid, status);
 		/* A thread dies alone only through exit_group: the leader's exit tells why. */
 		if (th)
@@ -217,25 +219,102 @@ static int handle_run_event(const struct restore_task *rt, pid_t tid, int status
 	return note_int3(rt, th, tid);
 }
 
-/* Run every thread until its int3: the leader creates the others and reaches its own last. */
-static int wait_for_int3s(const struct restore_task *rt)
+static struct restore_task *task_of_thread(const struct restore_tree *tree, pid_t tid)
 {
-	size_t stopped = 0;
+	size_t i;
+
+	for (i = 0; i < tree->nr; i++)
+		if (!tree->tasks[i].zombie && find_thread(&tree->tasks[i], tid))
+			return &tree->tasks[i];
+	return NULL;
+}
+
+static bool is_helper(const struct restore_tree *tree, pid_t pid)
+{
+	size_t i, j;
+
+	for (i = 0; i < tree->nr; i++)
+		for (j = 0; j < tree->tasks[i].plan.nr_helpers; j++)
+			if (tree->tasks[i].plan.helpers[j] == (uint32_t)pid)
+				return true;
+	return false;
+}
+
+/* A zombie's death by a signal leaves no core: the core flag can't be restored. */
+static bool zombie_status_matches(uint32_t want, int status)
+{
+	if (WIFEXITED(want))
+		return status == (int)want;
+	return WIFSIGNALED(status) && WTERMSIG(status) == WTERMSIG(want);
+}
+
+/* Zombies-to-be and helpers end on their own; their signals (a zombie's death) pass. */
+static int handle_passing_event(const struct restore_tree *tree, pid_t pid, int status)
+{
+	const struct restore_task *z = restore_tree_find(tree, pid);
+	bool helper = is_helper(tree, pid);
+
+	if (!helper && !(z && z->zombie)) {
+		pr_err("restore: unexpected stop or exit of %d, which the images do not have\n", pid);
+		return -EINVAL;
+	}
+	if (!WIFSTOPPED(status)) {
+		if (helper && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+			pr_err("helper %d failed: %s\n", pid,
+			       WIFEXITED(status) ? restore_exit_code_name(WEXITSTATUS(status)) : "killed by a signal");
+			return -ECHILD;
+		}
+		if (z && !zombie_status_matches(z->pstree->zombie_status, status))
+			return report_death(z, pid, status);
+		pr_debug("restore: %s %d ended\n", helper ? "helper" : "zombie", pid);
+		return 0;
+	}
+	if (ptrace(PTRACE_CONT, pid, 0, status >> 16 ? 0 : WSTOPSIG(status))) {
+		pr_perror("can't resume %d", pid);
+		return -errno;
+	}
+	return 0;
+}
+
+static size_t threads_to_stop(const struct restore_tree *tree)
+{
+	size_t i, nr = 0;
+
+	for (i = 0; i < tree->nr; i++)
+		if (!tree->tasks[i].zombie)
+			nr += tree->tasks[i].nr_threads;
+	return nr;
+}
+
+/*
+ * Run every process until each of its threads is at its int3: the
+ * processes create their children, meet at the group stages, and each
+ * leader creates its threads and reaches its own int3 last.
+ */
+int restore_wait_tree_int3s(struct restore_tree *tree)
+{
+	size_t want = threads_to_stop(tree), stopped = 0;
 	int status, ret;
 	pid_t tid;
 
-	while (stopped < rt->nr_threads) {
+	while (stopped < want) {
+		struct restore_task *rt;
+
 		tid = wait_any(-1, &status);
 		if (tid < 0) {
-			pr_perror("can't wait for process %d", rt->pid);
+			pr_perror("can't wait for the processes being restored");
 			return -errno;
 		}
-		ret = handle_run_event(rt, tid, status);
+		rt = task_of_thread(tree, tid);
+		if (rt)
+			ret = handle_run_event(rt, tid, status);
+		else
+			ret = handle_passing_event(tree, tid, status);
 		if (ret < 0)
 			return ret;
 		stopped += ret;
 	}
-	pr_debug("process %d: all %zu threads at the restorer's int3\n", rt->pid, rt->nr_threads);
+	pr_debug("all %zu threads of %zu processes at the restorer's int3\n", want, tree->nr);
 	return 0;
 }
 
@@ -375,16 +454,16 @@ static int unmap_area(const struct restore_task *rt, const struct x86_user_regs 
 	call.ax = __NR_munmap;
 	call.di = (uintptr_t)rt->area.base;
 	call.si = rt->area.size;
-	ret = set_regs(rt->child, &call);
-	ret = ret ?: syscall_stop(rt, rt->child, PTRACE_SYSCALL_INFO_ENTRY, __NR_munmap, &info);
-	ret = ret ?: syscall_stop(rt, rt->child, PTRACE_SYSCALL_INFO_EXIT, 0, &info);
+	ret = set_regs(rt->pid, &call);
+	ret = ret ?: syscall_stop(rt, rt->pid, PTRACE_SYSCALL_INFO_ENTRY, __NR_munmap, &info);
+	ret = ret ?: syscall_stop(rt, rt->pid, PTRACE_SYSCALL_INFO_EXIT, 0, &info);
 	if (ret)
 		return ret;
 	if (info.exit.is_error) {
 		pr_err("process %d: can't unmap the restorer area: %s\n", rt->pid, strerror(-info.exit.rval));
 		return (int)info.exit.rval;
 	}
-	return set_regs(rt->child, target);
+	return set_regs(rt->pid, target);
 }
 
 static int set_sigmask(const struct restore_task *rt, const struct restore_thread *th)
@@ -419,8 +498,7 @@ int restore_finish_task(struct restore_task *rt)
 	size_t i;
 	int ret;
 
-	ret = wait_for_int3s(rt);
-	ret = ret ?: run_all_sigreturns(rt, &regs);
+	ret = run_all_sigreturns(rt, &regs);
 	ret = ret ?: unmap_area(rt, &regs);
 	for (i = 0; i < rt->nr_threads && !ret; i++)
 		ret = set_sigmask(rt, &rt->threads[i]);

@@ -41,9 +41,9 @@ static int tty_dump(pid_t pid, int fd, const char *link, FileEntry *fe, const st
 }
 
 /*
- * The terminal criu restore runs on: its parent's (criu's main process)
- * stdin, stdout or stderr, reopened through /proc, which gives a new open
- * file description of the same terminal.
+ * The terminal criu restore runs on: its own stdin, stdout or stderr,
+ * reopened through /proc, which gives a new open file description of the
+ * same terminal. criu opens it before creating any process.
  */
 static int open_criu_tty(int flags)
 {
@@ -51,7 +51,7 @@ static int open_criu_tty(int flags)
 	int i, fd;
 
 	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", getppid(), i);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
 		fd = open(path, flags | O_NOCTTY);
 		if (fd < 0)
 			continue;

@@ -199,6 +199,64 @@ int validate_pstree_shape(PstreeEntry *const *e, size_t nr, uint32_t root_pid, c
 	return ret ?: check_sessions_and_groups(e, nr);
 }
 
+/* A signal whose default action ends the process. */
+static bool sig_kills(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+	case SIGCONT:
+	case SIGURG:
+	case SIGWINCH:
+	case SIGSTOP:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		return false;
+	}
+	return sig >= 1 && sig <= SIGRTMAX;
+}
+
+static int check_zombie(PstreeEntry *const *e, size_t nr, size_t i)
+{
+	uint32_t st = e[i]->zombie_status;
+	size_t j;
+
+	if (i == 0) {
+		pr_err("pstree.img: the root %u is a zombie\n", e[i]->pid);
+		return -EINVAL;
+	}
+	if (e[i]->n_threads != 1) {
+		pr_err("pstree.img: zombie %u has %zu threads\n", e[i]->pid, e[i]->n_threads);
+		return -EINVAL;
+	}
+	if (!(st <= 0xff00 && !(st & 0xff)) && !(st < 0x100 && sig_kills(st & 0x7f))) {
+		pr_err("pstree.img: zombie %u has status 0x%x, which no process can end with\n", e[i]->pid, st);
+		return -EINVAL;
+	}
+	for (j = i + 1; j < nr; j++) {
+		if (e[j]->ppid == e[i]->pid) {
+			pr_err("pstree.img: zombie %u has a child %u\n", e[i]->pid, e[j]->pid);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int validate_pstree_zombies(PstreeEntry *const *e, size_t nr)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		if (!e[i]->has_zombie_status)
+			continue;
+		ret = check_zombie(e, nr, i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int check_id_free(uint32_t id, size_t entry)
 {
 	struct proc_stat st;

@@ -241,11 +241,7 @@ int validate_pstree(PstreeEntry *const *entries, size_t nr, uint32_t root_pid, c
 	int ret;
 
 	ret = validate_pstree_shape(entries, nr, root_pid, env);
-	if (ret)
-		return ret;
-	if (nr > 1)
-		return bad("pstree.img: %zu processes: restoring a process tree is not supported yet", nr);
-	return 0;
+	return ret ?: validate_pstree_zombies(entries, nr);
 }
 
 /* ---- core ---- */

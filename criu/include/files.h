@@ -33,22 +33,43 @@ int files_write_image(struct file_desc_table *fdt, int imgdir_fd);
 void fdt_destroy(struct file_desc_table *fdt);
 
 /* Restore side. */
-struct task_files {
-	FileEntry **files; /* all descriptions of files.img */
+
+/*
+ * Every description of files.img, read once for the whole tree. While the
+ * tree is being created, criu holds each used description open once (its
+ * "master"), above every fd number of the tree: the processes inherit the
+ * masters and dup their fds from them, so a description shared by several
+ * fds or processes is shared again, with one offset and one set of flags.
+ */
+struct file_set {
+	FileEntry **files;
 	size_t nr_files;
+	int *masters; /* criu's fd per entry, -1 if no process uses it */
+};
+
+struct task_files {
+	const struct file_set *set;
 	FdinfoEntry **fds; /* fds of this task, sorted by number */
 	size_t nr_fds;
 	int max_fd;
 };
 
-/* Read and validate files.img and fdinfo-PID.img; no side effects. */
-int files_read_task(int imgdir_fd, pid_t pid, struct task_files *tf);
+/* Read and validate files.img; no side effects. */
+int files_read_set(int imgdir_fd, struct file_set *set);
+void files_free_set(struct file_set *set);
+/* Read and validate fdinfo-PID.img against the set. */
+int files_read_task(int imgdir_fd, pid_t pid, const struct file_set *set, struct task_files *tf);
 const FileEntry *files_find(const struct task_files *tf, uint32_t id);
+/* Open the masters of every description tf uses, at min_fd or above. */
+int files_open_masters(struct file_set *set, const struct task_files *tf, int min_fd, const struct cr_options *opts);
+void files_close_masters(struct file_set *set);
+/* Is fd one of the masters? */
+bool files_is_master(const struct file_set *set, int fd);
 /*
- * Install every fd at its number. The caller has moved its own fds above
- * tf->max_fd and closed everything else.
+ * Install every fd at its number, dup'ed from its master. The caller has
+ * moved its own fds above tf->max_fd and closed everything else.
  */
-int files_install(const struct task_files *tf, const struct cr_options *opts);
+int files_install(const struct task_files *tf);
 void files_free(struct task_files *tf);
 
 /*

@@ -47,13 +47,32 @@ struct restore_thread {
 	bool dead;
 };
 
+struct restore_tree;
+
+/* How a process gets its session and group (restore-tree.c). */
+struct task_plan {
+	uint32_t born_sid;    /* the session it is forked in (0: criu's) */
+	bool do_setsid;	      /* leads its session: setsid() between its two fork steps */
+	bool lead_group;      /* setpgid(0, 0) in the leaders' stage */
+	bool join_root_group; /* in the root's group, which is criu's: joins whatever the root has */
+	uint32_t *children;   /* task indexes, in fork order */
+	size_t nr_children;
+	size_t nr_before_setsid; /* children forked before do_setsid */
+	uint32_t *helpers;	 /* pids of dead group leaders this process stands in for */
+	size_t nr_helpers;
+};
+
 struct restore_task {
 	struct cr_ctx *ctx;
+	struct restore_tree *tree;
+	size_t index; /* in tree->tasks, pstree.img order */
 	pid_t pid;
-	struct validate_env env;
+	const struct validate_env *env;
+	bool zombie; /* exits with pstree->zombie_status once the groups are set */
+	bool is_root;
+	struct task_plan plan;
 
-	/* Decoded images; every entry has passed validate.c. */
-	InventoryEntry *inventory;
+	/* Decoded images; every entry has passed validate.c. Zombies have only pstree. */
 	PstreeEntry *pstree;
 	TaskCoreEntry *core;
 	MmEntry *mm;
@@ -72,13 +91,46 @@ struct restore_task {
 	int *vma_fds; /* per vma of mm; -1: anonymous or special */
 
 	struct restore_area area;
-	pid_t child; /* 0 until cloned */
+	pid_t child; /* 0 until cloned (the root), or known to be created (others) */
 	/* Every thread, the leader first, in pstree.img order. */
 	struct restore_thread *threads;
 	size_t nr_threads;
 };
 
+/*
+ * The whole tree being restored. The processes meet at barriers in a
+ * shared page (struct tree_sync, restore-tree.c) while they set sessions
+ * and groups; criu only drives them through ptrace.
+ */
+struct tree_sync;
+
+struct restore_tree {
+	struct cr_ctx *ctx;
+	struct validate_env env;
+	InventoryEntry *inventory;
+	PstreeEntry **entries; /* pstree.img, parents first */
+	struct restore_task *tasks;
+	size_t nr;
+	struct file_set files;
+	struct tree_sync *sync;
+	size_t nr_helpers;
+	int max_fd; /* highest fd number of any process */
+	bool subreaper_set;
+};
+
+/* restore-tree.c */
+int restore_tree_read(struct restore_tree *tree);
+int restore_tree_plan(struct restore_tree *tree);
+int restore_tree_sync_create(struct restore_tree *tree);
+void restore_tree_free(struct restore_tree *tree);
+struct restore_task *restore_tree_find(const struct restore_tree *tree, pid_t pid);
+/* In a new process: create its children, then take part in the session and group stages. */
+int restore_tree_build(struct restore_task *rt);
+/* Every process, zombies and helpers included, the tree creates. */
+size_t restore_tree_nr_processes(const struct restore_tree *tree);
+
 /* restore-images.c */
+int restore_read_inventory(struct restore_tree *tree);
 int restore_read_images(struct restore_task *rt);
 int restore_open_helpers(struct restore_task *rt);
 void restore_close_helpers(struct restore_task *rt);
@@ -105,12 +157,20 @@ int restore_build_vmas(const struct restore_task *rt, struct vma_list_dest *d);
 size_t restore_build_runs(const struct restore_task *rt, const struct restorer_vma *rv, size_t nr_vmas,
 			  struct restorer_run *runs, uint64_t *bytes);
 
-/* restore-child.c: runs in the new process; never returns. */
+/*
+ * restore-child.c: runs in the new process; never returns. sync_fd: the
+ * root waits on it until criu traces it; -1 for the others, traced from
+ * birth.
+ */
 void restore_child_run(struct restore_task *rt, int sync_fd) __attribute__((noreturn));
+/* clone3 with set_tid (ns_last_pid on older kernels): 0 in the child, as fork(). */
+pid_t restore_clone_with_pid(pid_t pid);
 
 /* restore-ptrace.c */
 int restore_seize(pid_t pid);
 int restore_threads_init(struct restore_task *rt);
+/* Until every thread of every live process stopped at its restorer's int3. */
+int restore_wait_tree_int3s(struct restore_tree *tree);
 int restore_finish_task(struct restore_task *rt);
 int restore_detach_threads(const struct restore_task *rt);
 const char *restore_exit_code_name(int code);

@@ -56,41 +56,11 @@ struct dump_ctx {
 	struct file_desc_table *fdt;
 	struct compel_journal *journal;
 	struct pstree tree;
+	struct shm_dumped shm;	 /* shared memory ranges saved so far */
 	struct proc_dump *procs; /* tree order: parents first */
 	size_t nr_procs;
 	bool seized;
 };
-
-/*
- * Shared anonymous memory is saved per process: two processes sharing one
- * object would come back with two. Refuse that until it is dumped once.
- */
-static int check_no_shared_anon_between(struct dump_ctx *dc)
-{
-	size_t a, b, i, j;
-
-	for (a = 0; a < dc->nr_procs; a++)
-		for (i = 0; i < dc->procs[a].vmas.nr; i++) {
-			const struct proc_vma *v = &dc->procs[a].vmas.v[i];
-
-			if (!v->shared || !v->ino || (v->path[0] == '/' && strncmp(v->path, "/dev/zero", 9)))
-				continue;
-			for (b = a + 1; b < dc->nr_procs; b++)
-				for (j = 0; j < dc->procs[b].vmas.nr; j++) {
-					const struct proc_vma *w = &dc->procs[b].vmas.v[j];
-
-					if (w->shared && w->ino == v->ino && w->dev_major == v->dev_major &&
-					    w->dev_minor == v->dev_minor) {
-						pr_err("processes %d and %d share anonymous memory (%lx-%lx): memory "
-						       "shared between processes is not supported yet\n",
-						       dc->procs[a].pid, dc->procs[b].pid, (unsigned long)v->start,
-						       (unsigned long)v->end);
-						return -ENOTSUP;
-					}
-				}
-		}
-	return 0;
-}
 
 static int read_auxv(pid_t pid, MmEntry *mm)
 {
@@ -196,7 +166,7 @@ static int run_parasite(struct dump_ctx *dc, struct proc_dump *pd)
 	pd->mm.mm.brk = args->misc.brk;
 	ret = task_state_from_parasite(&pd->ic, pd->pid, &pd->task_state);
 	ret = ret ?: threads_collect(&pd->ic, pd->item, &pd->threads);
-	ret = ret ?: mem_scan_pages(pd->pid, &pd->mm);
+	ret = ret ?: mem_scan_pages(pd->pid, &pd->mm, &dc->shm);
 	return ret ?: mem_dump_pages(&pd->ic, pd->pid, dc->cr->imgdir_fd, &pd->mm);
 }
 
@@ -341,6 +311,7 @@ static void dump_cleanup(struct dump_ctx *dc, bool ok)
 	if (dc->seized)
 		pstree_unseize(&dc->tree, ok ? final_mode(dc->cr->opts) : UNSEIZE_RUN);
 	free(dc->procs);
+	free(dc->shm.r);
 	pstree_free(&dc->tree);
 	compel_guard_finish(dc->journal);
 	fdt_destroy(dc->fdt);
@@ -361,7 +332,6 @@ static int dump_tree(struct dump_ctx *dc)
 	}
 	for (i = 0; i < dc->nr_procs && !ret; i++)
 		ret = dc->procs[i].item->zombie ? dump_zombie(&dc->procs[i]) : dump_one(dc, &dc->procs[i]);
-	ret = ret ?: check_no_shared_anon_between(dc);
 	return ret ?: write_images(dc);
 }
 

@@ -287,6 +287,8 @@ static int prepare(struct restore_tree *tree)
 
 	ret = restore_tree_read(tree);
 	ret = ret ?: restore_tree_plan(tree);
+	ret = ret ?: restore_shm_collect(tree);
+	ret = ret ?: restore_shm_create(tree);
 	for (i = 0; i < tree->nr && !ret; i++)
 		ret = prepare_task(tree, &tree->tasks[i]);
 	/* Each area is placed after the others: all of them are distinct in criu. */
@@ -306,6 +308,7 @@ static void drop_criu_copies(struct restore_tree *tree)
 		restore_close_helpers(&tree->tasks[i]);
 	}
 	files_close_masters(&tree->files);
+	restore_shm_close(tree);
 }
 
 static int finish_tree(struct restore_tree *tree)

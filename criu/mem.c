@@ -54,6 +54,15 @@ static int classify_file_vma(pid_t pid, const struct proc_vma *v, VmaKind *kind)
 {
 	struct stat st;
 
+	if (!strncmp(v->path, "/memfd:", 7) && v->shared) {
+		*kind = VMA_KIND__VMA_MEMFD_SHARED;
+		return 0;
+	}
+	if (!strncmp(v->path, "/memfd:", 7)) {
+		pr_err("process %d: private memfd mapping %lx-%lx (%s) is not supported yet\n", pid,
+		       (unsigned long)v->start, (unsigned long)v->end, v->path);
+		return -ENOTSUP;
+	}
 	if (ends_with(v->path, " (deleted)")) {
 		if (!strncmp(v->path, "/dev/zero", 9) && v->shared) {
 			*kind = VMA_KIND__VMA_ANON_SHARED;
@@ -61,11 +70,6 @@ static int classify_file_vma(pid_t pid, const struct proc_vma *v, VmaKind *kind)
 		}
 		pr_err("process %d: mapping %lx-%lx of deleted file %s is not supported yet\n", pid,
 		       (unsigned long)v->start, (unsigned long)v->end, v->path);
-		return -ENOTSUP;
-	}
-	if (!strncmp(v->path, "/memfd:", 7)) {
-		pr_err("process %d: memfd mapping %lx-%lx (%s) is not supported yet\n", pid, (unsigned long)v->start,
-		       (unsigned long)v->end, v->path);
 		return -ENOTSUP;
 	}
 	if (stat(v->path, &st) || st.st_ino != v->ino || major(st.st_dev) != v->dev_major ||
@@ -131,6 +135,48 @@ static uint64_t vma_madv_bits(uint32_t vmflags)
 	return m;
 }
 
+static bool vma_kind_is_shm(VmaKind kind)
+{
+	return kind == VMA_KIND__VMA_ANON_SHARED || kind == VMA_KIND__VMA_MEMFD_SHARED;
+}
+
+/* "/memfd:NAME (deleted)" -> NAME */
+static char *memfd_name(const char *path)
+{
+	const char *name = path + strlen("/memfd:");
+	size_t len = strlen(name);
+
+	if (ends_with(name, " (deleted)"))
+		len -= strlen(" (deleted)");
+	char *ret = strndup(name, len);
+
+	if (!ret)
+		pr_err("out of memory\n");
+	return ret;
+}
+
+/* The object behind a shared mapping: its inode and size, the same for every process mapping it. */
+static int fill_shm(pid_t pid, const struct proc_vma *v, VmaEntry *e)
+{
+	char path[96];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", pid, (unsigned long)v->start, (unsigned long)v->end);
+	if (stat(path, &st)) {
+		pr_perror("process %d: can't stat the object mapped at %lx-%lx", pid, (unsigned long)v->start,
+			  (unsigned long)v->end);
+		return -errno;
+	}
+	e->has_shmid = e->has_shm_size = true;
+	e->shmid = st.st_ino;
+	e->shm_size = st.st_size;
+	if (e->kind != VMA_KIND__VMA_MEMFD_SHARED)
+		return 0;
+	e->flags &= ~MAP_ANONYMOUS;
+	e->memfd_name = memfd_name(v->path);
+	return e->memfd_name ? 0 : -ENOMEM;
+}
+
 static int fill_vma(pid_t pid, const struct proc_vma *v, VmaEntry *e, struct file_desc_table *fdt)
 {
 	VmaKind kind;
@@ -159,6 +205,8 @@ static int fill_vma(pid_t pid, const struct proc_vma *v, VmaEntry *e, struct fil
 		if (!e->name)
 			return -ENOMEM;
 	}
+	if (vma_kind_is_shm(kind))
+		return fill_shm(pid, v, e);
 	if (kind == VMA_KIND__VMA_FILE_PRIVATE || kind == VMA_KIND__VMA_FILE_SHARED) {
 		uint32_t flags = O_RDONLY;
 
@@ -220,6 +268,7 @@ static bool vma_has_private_pages(const VmaEntry *e)
 	switch (e->kind) {
 	case VMA_KIND__VMA_ANON_PRIVATE:
 	case VMA_KIND__VMA_ANON_SHARED:
+	case VMA_KIND__VMA_MEMFD_SHARED:
 	case VMA_KIND__VMA_HEAP:
 	case VMA_KIND__VMA_STACK:
 	case VMA_KIND__VMA_FILE_PRIVATE:
@@ -235,7 +284,7 @@ static bool page_wanted(const VmaEntry *e, uint64_t pme, uint64_t zero_pfn)
 		return true;
 	if (!(pme & PME_PRESENT))
 		return false;
-	if (e->kind == VMA_KIND__VMA_ANON_SHARED)
+	if (vma_kind_is_shm(e->kind))
 		return true;
 	if (pme & PME_FILE) /* page cache page of a private file mapping: not modified */
 		return false;
@@ -319,7 +368,7 @@ static int scan_vma(pid_t pid, int pm_fd, const VmaEntry *e, uint64_t zero_pfn, 
 	uint64_t addr = e->start;
 	int ret = 0;
 
-	if (e->kind == VMA_KIND__VMA_ANON_SHARED) {
+	if (vma_kind_is_shm(e->kind)) {
 		ret = shmem_extents(pid, e, &extents, &nr_extents);
 		if (ret)
 			return ret;
@@ -341,7 +390,44 @@ static int scan_vma(pid_t pid, int pm_fd, const VmaEntry *e, uint64_t zero_pfn, 
 	return ret;
 }
 
-int mem_scan_pages(pid_t pid, struct mm_dump *md)
+/* Has a process dumped before (or an earlier vma of this one) saved this range of the object? */
+static bool shm_range_saved(const struct shm_dumped *shm, const VmaEntry *e)
+{
+	uint64_t start = e->pgoff, end = e->pgoff + (e->end - e->start);
+	size_t i;
+
+	for (i = 0; i < shm->nr; i++)
+		if (shm->r[i].shmid == e->shmid && shm->r[i].start <= start && shm->r[i].end >= end)
+			return true;
+	return false;
+}
+
+static int shm_range_note(struct shm_dumped *shm, const VmaEntry *e)
+{
+	if (xgrow(&shm->r, &shm->cap, shm->nr, sizeof(*shm->r)))
+		return -ENOMEM;
+	shm->r[shm->nr].shmid = e->shmid;
+	shm->r[shm->nr].start = e->pgoff;
+	shm->r[shm->nr].end = e->pgoff + (e->end - e->start);
+	shm->nr++;
+	return 0;
+}
+
+/* Shared objects: each range once in the whole tree. */
+static int scan_one(pid_t pid, int pm_fd, const VmaEntry *e, uint64_t zero_pfn, uint64_t *buf, struct mm_dump *md,
+		    struct shm_dumped *shm)
+{
+	if (!vma_kind_is_shm(e->kind))
+		return scan_vma(pid, pm_fd, e, zero_pfn, buf, md);
+	if (shm_range_saved(shm, e)) {
+		pr_debug("process %d: shared object %llu at 0x%llx is saved already\n", pid,
+			 (unsigned long long)e->shmid, (unsigned long long)e->start);
+		return 0;
+	}
+	return scan_vma(pid, pm_fd, e, zero_pfn, buf, md) ?: shm_range_note(shm, e);
+}
+
+int mem_scan_pages(pid_t pid, struct mm_dump *md, struct shm_dumped *shm)
 {
 	uint64_t zero_pfn = zero_page_pfn(), *buf;
 	char path[64];
@@ -361,7 +447,7 @@ int mem_scan_pages(pid_t pid, struct mm_dump *md)
 	}
 	for (i = 0; i < md->mm.n_vmas && !ret; i++)
 		if (vma_has_private_pages(md->mm.vmas[i]))
-			ret = scan_vma(pid, fd, md->mm.vmas[i], zero_pfn, buf, md);
+			ret = scan_one(pid, fd, md->mm.vmas[i], zero_pfn, buf, md, shm);
 	free(buf);
 	close(fd);
 	pr_info("process %d: %lu pages to save in %zu runs\n", pid, (unsigned long)md->nr_pages, md->nr_runs);
@@ -462,8 +548,10 @@ void mem_dump_free(struct mm_dump *md)
 	size_t i;
 
 	if (md->vma_store)
-		for (i = 0; i < md->mm.n_vmas; i++)
+		for (i = 0; i < md->mm.n_vmas; i++) {
 			free(md->vma_store[i].name);
+			free(md->vma_store[i].memfd_name);
+		}
 	free(md->vma_store);
 	free(md->vma_ptrs);
 	free(md->runs);

@@ -183,6 +183,22 @@ static int open_vma_file(struct restore_task *rt, size_t i)
 	return check_vma_fd_mode(fd, v, fe->reg->path, rt->pid);
 }
 
+/* One fd per shared object, shared by all the VMAs of this process mapping it. */
+static int open_vma_shm(struct restore_task *rt, size_t i)
+{
+	const VmaEntry *v = rt->mm->vmas[i];
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		if (rt->vma_fds[j] >= 0 && rt->mm->vmas[j]->has_shmid && rt->mm->vmas[j]->shmid == v->shmid) {
+			rt->vma_fds[i] = rt->vma_fds[j];
+			return 0;
+		}
+	}
+	rt->vma_fds[i] = restore_shm_open(rt->tree, v);
+	return rt->vma_fds[i] < 0 ? rt->vma_fds[i] : 0;
+}
+
 int restore_open_helpers(struct restore_task *rt)
 {
 	size_t i;
@@ -194,6 +210,12 @@ int restore_open_helpers(struct restore_task *rt)
 	for (i = 0; i < rt->mm->n_vmas; i++)
 		rt->vma_fds[i] = -1;
 	for (i = 0; i < rt->mm->n_vmas; i++) {
+		if (rt->mm->vmas[i]->has_shmid) {
+			ret = open_vma_shm(rt, i);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (!vma_kind_is_file(rt->mm->vmas[i]->kind))
 			continue;
 		ret = open_vma_file(rt, i);

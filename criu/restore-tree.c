@@ -138,6 +138,7 @@ void restore_tree_free(struct restore_tree *tree)
 	free(tree->tasks);
 	tree->tasks = NULL;
 	files_free_set(&tree->files);
+	restore_shm_free(tree);
 	for (i = 0; i < tree->nr; i++)
 		img_free_entry(&tree->entries[i]->base);
 	free(tree->entries);

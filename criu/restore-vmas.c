@@ -98,7 +98,7 @@ static void fill_one_vma(const struct restore_task *rt, size_t i, bool filled, s
 	memset(rv, 0, sizeof(*rv));
 	rv->start = v->start;
 	rv->end = v->end;
-	rv->pgoff = vma_kind_is_file(v->kind) ? v->pgoff : 0;
+	rv->pgoff = vma_kind_is_file(v->kind) || v->has_shmid ? v->pgoff : 0;
 	rv->madv = v->has_madv ? v->madv : 0;
 	rv->prot = v->prot;
 	/* locked after filling: MAP_LOCKED would fault pages in first */
@@ -106,6 +106,9 @@ static void fill_one_vma(const struct restore_task *rt, size_t i, bool filled, s
 	rv->lock = !!(v->flags & MAP_LOCKED);
 	/* criu's fd number: the child replaces it with the one it moved the fd to. */
 	rv->fd = rt->vma_fds[i];
+	/* a shared object is mapped through its file, which criu created */
+	if (v->has_shmid)
+		rv->map_flags &= ~MAP_ANONYMOUS;
 	rv->how = filled ? RVMA_FILL : 0;
 	name = vma_anon_name(v, &len);
 	if (name) {

@@ -47,6 +47,7 @@ bool vma_kind_holds_pages(VmaKind kind)
 	switch (kind) {
 	case VMA_KIND__VMA_ANON_PRIVATE:
 	case VMA_KIND__VMA_ANON_SHARED:
+	case VMA_KIND__VMA_MEMFD_SHARED:
 	case VMA_KIND__VMA_FILE_PRIVATE:
 	case VMA_KIND__VMA_HEAP:
 	case VMA_KIND__VMA_STACK:
@@ -70,7 +71,7 @@ bool vma_kind_is_special(VmaKind kind)
 
 static bool vma_kind_valid(int kind)
 {
-	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_VSYSCALL;
+	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_MEMFD_SHARED;
 }
 
 const char *vma_anon_name(const VmaEntry *vma, size_t *len)
@@ -640,8 +641,9 @@ static int validate_vma_range(const VmaEntry *v, size_t i, pid_t pid, const stru
 
 static int validate_vma_flags(const VmaEntry *v, size_t i, pid_t pid)
 {
-	bool shared = v->kind == VMA_KIND__VMA_ANON_SHARED || v->kind == VMA_KIND__VMA_FILE_SHARED;
-	bool anon = !vma_kind_is_file(v->kind);
+	bool shared = v->kind == VMA_KIND__VMA_ANON_SHARED || v->kind == VMA_KIND__VMA_FILE_SHARED ||
+		      v->kind == VMA_KIND__VMA_MEMFD_SHARED;
+	bool anon = !vma_kind_is_file(v->kind) && v->kind != VMA_KIND__VMA_MEMFD_SHARED;
 	uint32_t share = v->flags & (MAP_SHARED | MAP_PRIVATE);
 
 	if (v->prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
@@ -660,6 +662,34 @@ static int validate_vma_flags(const VmaEntry *v, size_t i, pid_t pid)
 	if (v->has_madv && (v->madv & ~VMA_KNOWN_MADV))
 		return bad("mm-%d.img: vma[%zu] madv 0x%llx has unsupported advice", pid, i,
 			   (unsigned long long)v->madv);
+	return 0;
+}
+
+#define SHM_SIZE_MAX (1ULL << 47)
+#define MEMFD_NAME_MAX 249 /* the kernel's limit for memfd_create() */
+
+/* A shared memory object: an id, a sane size, and a memfd's name. */
+static int validate_vma_shm(const VmaEntry *v, size_t i, pid_t pid)
+{
+	bool memfd = v->kind == VMA_KIND__VMA_MEMFD_SHARED;
+
+	if (v->kind != VMA_KIND__VMA_ANON_SHARED && !memfd) {
+		if (v->has_shmid || v->memfd_name)
+			return bad("mm-%d.img: vma[%zu] of kind %d has a shared object id or name", pid, i, v->kind);
+		return 0;
+	}
+	if (memfd && (!v->has_shmid || !v->has_shm_size || !v->memfd_name))
+		return bad("mm-%d.img: vma[%zu] maps a memfd without shmid, shm_size or memfd_name", pid, i);
+	if (v->has_shmid != v->has_shm_size)
+		return bad("mm-%d.img: vma[%zu] has only one of shmid and shm_size", pid, i);
+	if (v->has_shm_size && v->shm_size > SHM_SIZE_MAX)
+		return bad("mm-%d.img: vma[%zu] shm_size %llu is beyond %llu", pid, i, (unsigned long long)v->shm_size,
+			   SHM_SIZE_MAX);
+	if (v->pgoff > SHM_SIZE_MAX || v->pgoff % PAGE_SIZE)
+		return bad("mm-%d.img: vma[%zu] pgoff 0x%llx is not a page offset in an object", pid, i,
+			   (unsigned long long)v->pgoff);
+	if (v->memfd_name && (!memfd || strlen(v->memfd_name) > MEMFD_NAME_MAX || strchr(v->memfd_name, '/')))
+		return bad("mm-%d.img: vma[%zu] memfd_name is not a memfd name", pid, i);
 	return 0;
 }
 
@@ -698,6 +728,7 @@ static int validate_vma(const MmEntry *mm, size_t i, pid_t pid, const struct tas
 	ret = validate_vma_range(v, i, pid, env);
 	ret = ret ?: validate_vma_flags(v, i, pid);
 	ret = ret ?: validate_vma_name(v, i, pid);
+	ret = ret ?: validate_vma_shm(v, i, pid);
 	if (ret)
 		return ret;
 	if (i && v->start < mm->vmas[i - 1]->end)
@@ -705,7 +736,7 @@ static int validate_vma(const MmEntry *mm, size_t i, pid_t pid, const struct tas
 			   (unsigned long long)v->start, (unsigned long long)v->end, i - 1,
 			   (unsigned long long)mm->vmas[i - 1]->end);
 	if (v->kind != VMA_KIND__VMA_ANON_PRIVATE && v->kind != VMA_KIND__VMA_ANON_SHARED &&
-	    !vma_kind_is_file(v->kind)) {
+	    v->kind != VMA_KIND__VMA_MEMFD_SHARED && !vma_kind_is_file(v->kind)) {
 		if (*seen_kinds & (1u << v->kind))
 			return bad("mm-%d.img: vma[%zu] is a second vma of kind %d", pid, i, v->kind);
 		*seen_kinds |= 1u << v->kind;

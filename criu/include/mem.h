@@ -26,10 +26,24 @@ struct mm_dump {
 	uint64_t nr_pages;
 };
 
+/*
+ * The ranges of shared memory objects whose pages a process of the tree
+ * has saved already: the others mapping them store nothing more.
+ */
+struct shm_range {
+	uint64_t shmid;
+	uint64_t start, end; /* offsets in the object */
+};
+
+struct shm_dumped {
+	struct shm_range *r;
+	size_t nr, cap;
+};
+
 /* Classify every VMA, refusing what can't be restored faithfully. */
 int mem_collect_vmas(pid_t pid, const struct proc_vmas *pv, struct file_desc_table *fdt, struct mm_dump *md);
 /* Find the pages that must be saved (present or swapped, private, not the zero page). */
-int mem_scan_pages(pid_t pid, struct mm_dump *md);
+int mem_scan_pages(pid_t pid, struct mm_dump *md, struct shm_dumped *shm);
 /* Write pagemap-PID.img and pages-PID.img, the parasite pushing the pages. */
 int mem_dump_pages(struct infect_ctx *ic, pid_t pid, int imgdir_fd, struct mm_dump *md);
 int mem_write_mm(int imgdir_fd, pid_t pid, struct mm_dump *md);

@@ -103,6 +103,7 @@ struct restore_task {
  * and groups; criu only drives them through ptrace.
  */
 struct tree_sync;
+struct shm_obj;
 
 struct restore_tree {
 	struct cr_ctx *ctx;
@@ -113,6 +114,8 @@ struct restore_tree {
 	size_t nr;
 	struct file_set files;
 	struct tree_sync *sync;
+	struct shm_obj *shm; /* shared memory objects (restore-shm.c) */
+	size_t nr_shm;
 	size_t nr_helpers;
 	int max_fd; /* highest fd number of any process */
 	bool subreaper_set;
@@ -128,6 +131,14 @@ struct restore_task *restore_tree_find(const struct restore_tree *tree, pid_t pi
 int restore_tree_build(struct restore_task *rt);
 /* Every process, zombies and helpers included, the tree creates. */
 size_t restore_tree_nr_processes(const struct restore_tree *tree);
+
+/* restore-shm.c */
+int restore_shm_collect(struct restore_tree *tree);
+int restore_shm_create(struct restore_tree *tree);
+/* A new fd (criu's) of the object v maps. */
+int restore_shm_open(const struct restore_tree *tree, const VmaEntry *v);
+void restore_shm_close(struct restore_tree *tree);
+void restore_shm_free(struct restore_tree *tree);
 
 /* restore-images.c */
 int restore_read_inventory(struct restore_tree *tree);

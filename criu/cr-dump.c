@@ -138,8 +138,33 @@ static int collect_task(struct dump_ctx *dc, struct proc_dump *pd)
 	return ret ?: fs_dump_task(pd->pid, dc->cr->imgdir_fd);
 }
 
+/* A restore reads a page left in an ancestor from that one's images: keep the chains short. */
+#define COW_DEPTH_MAX 16
+
+/* The parent, dumped already, whose pages this process may still share; NULL for none. */
+static const struct cow_parent *cow_parent_of(const struct dump_ctx *dc, const struct proc_dump *pd,
+					      struct cow_parent *cp)
+{
+	const struct pstree_item *it;
+	size_t i, depth = 0;
+
+	for (it = pd->item->parent; it; it = it->parent)
+		depth++;
+	if (!pd->item->parent || depth > COW_DEPTH_MAX)
+		return NULL;
+	for (i = 0; i < dc->nr_procs; i++) {
+		if (dc->procs[i].item != pd->item->parent)
+			continue;
+		cp->pid = dc->procs[i].pid;
+		cp->md = &dc->procs[i].mm;
+		return cp;
+	}
+	return NULL;
+}
+
 static int run_parasite(struct dump_ctx *dc, struct proc_dump *pd)
 {
+	struct cow_parent cp;
 	struct parasite_args *args;
 	int32_t result;
 	int ret;
@@ -166,7 +191,7 @@ static int run_parasite(struct dump_ctx *dc, struct proc_dump *pd)
 	pd->mm.mm.brk = args->misc.brk;
 	ret = task_state_from_parasite(&pd->ic, pd->pid, &pd->task_state);
 	ret = ret ?: threads_collect(&pd->ic, pd->item, &pd->threads);
-	ret = ret ?: mem_scan_pages(pd->pid, &pd->mm, &dc->shm);
+	ret = ret ?: mem_scan_pages(pd->pid, &pd->mm, &dc->shm, cow_parent_of(dc, pd, &cp));
 	return ret ?: mem_dump_pages(&pd->ic, pd->pid, dc->cr->imgdir_fd, &pd->mm);
 }
 

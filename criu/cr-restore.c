@@ -287,6 +287,7 @@ static int prepare(struct restore_tree *tree)
 
 	ret = restore_tree_read(tree);
 	ret = ret ?: restore_tree_plan(tree);
+	ret = ret ?: restore_cow_resolve(tree);
 	ret = ret ?: restore_shm_collect(tree);
 	ret = ret ?: restore_shm_create(tree);
 	for (i = 0; i < tree->nr && !ret; i++)
@@ -306,6 +307,7 @@ static void drop_criu_copies(struct restore_tree *tree)
 	for (i = 0; i < tree->nr; i++) {
 		restore_area_destroy(&tree->tasks[i]);
 		restore_close_helpers(&tree->tasks[i]);
+		restore_cow_close(&tree->tasks[i]);
 	}
 	files_close_masters(&tree->files);
 	restore_shm_close(tree);

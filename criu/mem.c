@@ -292,22 +292,33 @@ static bool page_wanted(const VmaEntry *e, uint64_t pme, uint64_t zero_pfn)
 }
 
 /* Runs never cross a VMA boundary: each VMA's pages are handled on their own. */
-static int add_page(struct mm_dump *md, uint64_t addr, uint64_t vma_start)
+static int add_to_runs(struct page_run **runs, size_t *nr, size_t *cap, uint64_t addr, uint64_t vma_start)
 {
-	struct page_run *last = md->nr_runs ? &md->runs[md->nr_runs - 1] : NULL;
+	struct page_run *last = *nr ? &(*runs)[*nr - 1] : NULL;
 
-	md->nr_pages++;
 	if (last && last->vaddr >= vma_start && last->vaddr + last->nr_pages * PAGE_SIZE == addr &&
 	    last->nr_pages < UINT32_MAX) {
 		last->nr_pages++;
 		return 0;
 	}
-	if (xgrow(&md->runs, &md->runs_cap, md->nr_runs, sizeof(*md->runs)))
+	if (xgrow(runs, cap, *nr, sizeof(**runs)))
 		return -ENOMEM;
-	md->runs[md->nr_runs].vaddr = addr;
-	md->runs[md->nr_runs].nr_pages = 1;
-	md->nr_runs++;
+	(*runs)[*nr].vaddr = addr;
+	(*runs)[*nr].nr_pages = 1;
+	(*nr)++;
 	return 0;
+}
+
+static int add_page(struct mm_dump *md, uint64_t addr, uint64_t vma_start)
+{
+	md->nr_pages++;
+	return add_to_runs(&md->runs, &md->nr_runs, &md->runs_cap, addr, vma_start);
+}
+
+static int add_cow_page(struct mm_dump *md, uint64_t addr, uint64_t vma_start)
+{
+	md->nr_cow_pages++;
+	return add_to_runs(&md->cow_runs, &md->nr_cow_runs, &md->cow_runs_cap, addr, vma_start);
 }
 
 /*
@@ -361,32 +372,114 @@ static bool in_extents(const struct data_extent *x, size_t nr, size_t *cur, uint
 	return *cur < nr && x[*cur].start <= addr;
 }
 
-static int scan_vma(pid_t pid, int pm_fd, const VmaEntry *e, uint64_t zero_pfn, uint64_t *buf, struct mm_dump *md)
+/* One process's page scan; parent_fd and pbuf only when its parent may hold its pages. */
+struct page_scan {
+	pid_t pid, parent_pid;
+	int pm_fd, parent_fd;
+	const struct mm_dump *parent;
+	uint64_t zero_pfn;
+	uint64_t *buf, *pbuf;
+	struct mm_dump *md;
+};
+
+static bool in_runs(const struct page_run *runs, size_t nr, uint64_t addr)
+{
+	size_t lo = 0, hi = nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (runs[mid].vaddr + runs[mid].nr_pages * PAGE_SIZE <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nr && runs[lo].vaddr <= addr;
+}
+
+/*
+ * The same physical page at the same address in the parent, which saved
+ * it (or left it to its own parent): a page still shared copy-on-write
+ * since the fork, so identical. Needs visible PFNs (root); a written
+ * page has its own frame on either side and is saved by each.
+ */
+static bool page_in_parent(const struct page_scan *ps, uint64_t pme, uint64_t ppme, uint64_t addr)
+{
+	uint64_t pfn = pme & PME_PFN_MASK;
+
+	if (!ps->parent || !(pme & PME_PRESENT) || (pme & PME_SWAP) || !pfn)
+		return false;
+	if (!(ppme & PME_PRESENT) || (ppme & PME_SWAP) || (ppme & PME_PFN_MASK) != pfn)
+		return false;
+	return in_runs(ps->parent->runs, ps->parent->nr_runs, addr) ||
+	       in_runs(ps->parent->cow_runs, ps->parent->nr_cow_runs, addr);
+}
+
+static int read_pagemap_chunk(int fd, pid_t pid, uint64_t *buf, size_t n, uint64_t addr)
+{
+	ssize_t r = pread(fd, buf, n * 8, addr / PAGE_SIZE * 8);
+
+	if (r != (ssize_t)(n * 8)) {
+		pr_perror("can't read the pagemap of %d at 0x%lx", pid, (unsigned long)addr);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int scan_chunk(struct page_scan *ps, const VmaEntry *e, uint64_t addr, size_t n)
+{
+	bool cow = ps->parent && !vma_kind_is_shm(e->kind);
+	size_t i;
+	int ret;
+
+	ret = read_pagemap_chunk(ps->pm_fd, ps->pid, ps->buf, n, addr);
+	if (!ret && cow)
+		ret = read_pagemap_chunk(ps->parent_fd, ps->parent_pid, ps->pbuf, n, addr);
+	for (i = 0; i < n && !ret; i++, addr += PAGE_SIZE) {
+		if (!page_wanted(e, ps->buf[i], ps->zero_pfn))
+			continue;
+		if (cow && page_in_parent(ps, ps->buf[i], ps->pbuf[i], addr))
+			ret = add_cow_page(ps->md, addr, e->start);
+		else
+			ret = add_page(ps->md, addr, e->start);
+	}
+	return ret;
+}
+
+/* A shared object's pages are its data ranges, mapped here at the moment or not. */
+static int scan_shm_vma(struct page_scan *ps, const VmaEntry *e)
 {
 	struct data_extent *extents = NULL;
 	size_t nr_extents = 0, cur = 0;
 	uint64_t addr = e->start;
-	int ret = 0;
+	int ret;
 
-	if (vma_kind_is_shm(e->kind)) {
-		ret = shmem_extents(pid, e, &extents, &nr_extents);
-		if (ret)
-			return ret;
-	}
+	ret = shmem_extents(ps->pid, e, &extents, &nr_extents);
 	while (addr < e->end && !ret) {
 		size_t n = min((e->end - addr) / PAGE_SIZE, (uint64_t)PAGEMAP_CHUNK), i;
-		ssize_t r = pread(pm_fd, buf, n * 8, addr / PAGE_SIZE * 8);
 
-		if (r != (ssize_t)(n * 8)) {
-			pr_perror("can't read pagemap at 0x%lx", (unsigned long)addr);
-			ret = -EIO;
-			break;
-		}
+		ret = read_pagemap_chunk(ps->pm_fd, ps->pid, ps->buf, n, addr);
 		for (i = 0; i < n && !ret; i++, addr += PAGE_SIZE)
-			if (page_wanted(e, buf[i], zero_pfn) || in_extents(extents, nr_extents, &cur, addr))
-				ret = add_page(md, addr, e->start);
+			if (page_wanted(e, ps->buf[i], ps->zero_pfn) || in_extents(extents, nr_extents, &cur, addr))
+				ret = add_page(ps->md, addr, e->start);
 	}
 	free(extents);
+	return ret;
+}
+
+static int scan_vma(struct page_scan *ps, const VmaEntry *e)
+{
+	uint64_t addr = e->start;
+	int ret = 0;
+
+	if (vma_kind_is_shm(e->kind))
+		return scan_shm_vma(ps, e);
+	while (addr < e->end && !ret) {
+		size_t n = min((e->end - addr) / PAGE_SIZE, (uint64_t)PAGEMAP_CHUNK);
+
+		ret = scan_chunk(ps, e, addr, n);
+		addr += n * PAGE_SIZE;
+	}
 	return ret;
 }
 
@@ -414,43 +507,80 @@ static int shm_range_note(struct shm_dumped *shm, const VmaEntry *e)
 }
 
 /* Shared objects: each range once in the whole tree. */
-static int scan_one(pid_t pid, int pm_fd, const VmaEntry *e, uint64_t zero_pfn, uint64_t *buf, struct mm_dump *md,
-		    struct shm_dumped *shm)
+static int scan_one(struct page_scan *ps, const VmaEntry *e, struct shm_dumped *shm)
 {
 	if (!vma_kind_is_shm(e->kind))
-		return scan_vma(pid, pm_fd, e, zero_pfn, buf, md);
+		return scan_vma(ps, e);
 	if (shm_range_saved(shm, e)) {
-		pr_debug("process %d: shared object %llu at 0x%llx is saved already\n", pid,
+		pr_debug("process %d: shared object %llu at 0x%llx is saved already\n", ps->pid,
 			 (unsigned long long)e->shmid, (unsigned long long)e->start);
 		return 0;
 	}
-	return scan_vma(pid, pm_fd, e, zero_pfn, buf, md) ?: shm_range_note(shm, e);
+	return scan_vma(ps, e) ?: shm_range_note(shm, e);
 }
 
-int mem_scan_pages(pid_t pid, struct mm_dump *md, struct shm_dumped *shm)
+static int open_pagemap(pid_t pid)
 {
-	uint64_t zero_pfn = zero_page_pfn(), *buf;
 	char path[64];
-	size_t i;
-	int fd, ret = 0;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if (fd < 0)
 		pr_perror("can't open %s", path);
-		return -errno;
-	}
-	buf = xmalloc(PAGEMAP_CHUNK * 8);
-	if (!buf) {
-		close(fd);
+	return fd < 0 ? -errno : fd;
+}
+
+static int page_scan_init(struct page_scan *ps, pid_t pid, struct mm_dump *md, const struct cow_parent *parent)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->pid = pid;
+	ps->md = md;
+	ps->parent_fd = -1;
+	ps->zero_pfn = zero_page_pfn();
+	ps->pm_fd = open_pagemap(pid);
+	if (ps->pm_fd < 0)
+		return ps->pm_fd;
+	ps->buf = xmalloc(PAGEMAP_CHUNK * 8);
+	if (!ps->buf)
 		return -ENOMEM;
-	}
+	/* Without visible PFNs (zero_pfn 0) nothing can be matched. */
+	if (!parent || !ps->zero_pfn)
+		return 0;
+	ps->parent_fd = open_pagemap(parent->pid);
+	if (ps->parent_fd < 0)
+		return ps->parent_fd;
+	ps->pbuf = xmalloc(PAGEMAP_CHUNK * 8);
+	if (!ps->pbuf)
+		return -ENOMEM;
+	ps->parent = parent->md;
+	ps->parent_pid = parent->pid;
+	return 0;
+}
+
+static void page_scan_fini(struct page_scan *ps)
+{
+	if (ps->pm_fd >= 0)
+		close(ps->pm_fd);
+	if (ps->parent_fd >= 0)
+		close(ps->parent_fd);
+	free(ps->buf);
+	free(ps->pbuf);
+}
+
+int mem_scan_pages(pid_t pid, struct mm_dump *md, struct shm_dumped *shm, const struct cow_parent *parent)
+{
+	struct page_scan ps;
+	size_t i;
+	int ret;
+
+	ret = page_scan_init(&ps, pid, md, parent);
 	for (i = 0; i < md->mm.n_vmas && !ret; i++)
 		if (vma_has_private_pages(md->mm.vmas[i]))
-			ret = scan_one(pid, fd, md->mm.vmas[i], zero_pfn, buf, md, shm);
-	free(buf);
-	close(fd);
-	pr_info("process %d: %lu pages to save in %zu runs\n", pid, (unsigned long)md->nr_pages, md->nr_runs);
+			ret = scan_one(&ps, md->mm.vmas[i], shm);
+	page_scan_fini(&ps);
+	pr_info("process %d: %lu pages to save in %zu runs, %lu left in its parent's images\n", pid,
+		(unsigned long)md->nr_pages, md->nr_runs, (unsigned long)md->nr_cow_pages);
 	return ret;
 }
 
@@ -458,7 +588,7 @@ static int write_pagemap(int imgdir_fd, pid_t pid, struct mm_dump *md)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	struct cr_img *img;
-	size_t i;
+	size_t i, j;
 	int ret;
 
 	img = img_open(imgdir_fd, CR_IMG_PAGEMAP, true, pid);
@@ -466,12 +596,15 @@ static int write_pagemap(int imgdir_fd, pid_t pid, struct mm_dump *md)
 		return -EIO;
 	head.pages_id = pid;
 	ret = img_write_entry(img, &head.base);
-	for (i = 0; i < md->nr_runs && !ret; i++) {
+	/* Both lists ascend: merge them into one ascending list of entries. */
+	for (i = 0, j = 0; (i < md->nr_runs || j < md->nr_cow_runs) && !ret;) {
+		bool cow = i == md->nr_runs || (j < md->nr_cow_runs && md->cow_runs[j].vaddr < md->runs[i].vaddr);
+		const struct page_run *r = cow ? &md->cow_runs[j++] : &md->runs[i++];
 		PagemapEntry pe = PAGEMAP_ENTRY__INIT;
 
-		pe.vaddr = md->runs[i].vaddr;
-		pe.nr_pages = md->runs[i].nr_pages;
-		pe.flags = PAGEMAP_FLAGS__PE_PRESENT;
+		pe.vaddr = r->vaddr;
+		pe.nr_pages = r->nr_pages;
+		pe.flags = cow ? PAGEMAP_FLAGS__PE_COW : PAGEMAP_FLAGS__PE_PRESENT;
 		ret = img_write_entry(img, &pe.base);
 	}
 	if (img_close(img) && !ret)
@@ -555,6 +688,7 @@ void mem_dump_free(struct mm_dump *md)
 	free(md->vma_store);
 	free(md->vma_ptrs);
 	free(md->runs);
+	free(md->cow_runs);
 	free(md->mm.auxv);
 	memset(md, 0, sizeof(*md));
 }

@@ -27,7 +27,7 @@
 #define AREA_GUARD PAGE_SIZE
 
 struct area_layout {
-	size_t blob, stack, args, vmas, runs, close_fds, auxv, names, groups, frame, park, total;
+	size_t blob, stack, args, vmas, runs, xruns, close_fds, auxv, names, groups, frame, park, total;
 	size_t threads, thread_frames, thread_frame_size, thread_stacks;
 	size_t nr_vmas, nr_runs, nr_close_fds, nr_threads;
 	uint64_t park_span_start; /* lowest current special moved into the park */
@@ -203,7 +203,7 @@ static void compute_layout(const struct restore_task *rt, const struct specials_
 	for (i = 0; i < rt->mm->n_vmas; i++)
 		l->nr_vmas += !vma_kind_is_special(rt->mm->vmas[i]->kind);
 	l->nr_runs = restore_count_runs(rt);
-	l->nr_close_fds = restore_count_vma_fds(rt) + 1; /* + the pages image */
+	l->nr_close_fds = restore_count_vma_fds(rt) + 1 + rt->nr_srcs; /* + the pages images */
 
 	l->blob = 0;
 	l->stack = ALIGN_UP((size_t)restorer_blob.mem_size, PAGE_SIZE);
@@ -213,6 +213,8 @@ static void compute_layout(const struct restore_task *rt, const struct specials_
 	off += l->nr_vmas * sizeof(struct restorer_vma);
 	l->runs = ALIGN_UP(off, 16);
 	off = l->runs + l->nr_runs * sizeof(struct restorer_run);
+	l->xruns = ALIGN_UP(off, 16);
+	off = l->xruns + rt->nr_xruns * sizeof(struct restorer_run);
 	l->close_fds = off;
 	off += l->nr_close_fds * sizeof(int32_t);
 	l->auxv = ALIGN_UP(off, 8);
@@ -351,6 +353,11 @@ static int fill_vmas_and_runs(struct restore_task *rt, const struct area_layout 
 	a->runs = area_addr(rt, l->runs);
 	a->nr_runs =
 		restore_build_runs(rt, d.vmas, d.nr, (struct restorer_run *)(rt->area.base + l->runs), &a->pages_bytes);
+	/* Pages in ancestors' images; the child puts its fd numbers in src_fds. */
+	memcpy(rt->area.base + l->xruns, rt->xruns, rt->nr_xruns * sizeof(struct restorer_run));
+	a->xruns = area_addr(rt, l->xruns);
+	a->nr_xruns = rt->nr_xruns;
+	a->nr_srcs = rt->nr_srcs;
 	return 0;
 }
 

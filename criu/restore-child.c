@@ -112,9 +112,11 @@ static int collect_helper_fds(struct restore_task *rt, struct child_fds *cf)
 {
 	size_t i;
 
-	cf->moves = xzalloc((rt->mm->n_vmas + 4) * sizeof(*cf->moves));
+	cf->moves = xzalloc((rt->mm->n_vmas + 4 + rt->nr_srcs) * sizeof(*cf->moves));
 	if (!cf->moves)
 		return -ENOMEM;
+	for (i = 0; i < rt->nr_srcs; i++)
+		note_fd(cf, rt->src_fds[i]);
 	note_fd(cf, rt->pages_fd);
 	note_fd(cf, rt->exe_fd);
 	note_fd(cf, rt->fs.cwd_fd);
@@ -215,6 +217,8 @@ static void patch_area_fds(struct restore_task *rt, const struct child_fds *cf)
 	uint32_t i, nr = 0;
 
 	a->pages_fd = translate_fd(cf, rt->pages_fd);
+	for (i = 0; i < rt->nr_srcs; i++)
+		a->src_fds[i] = translate_fd(cf, rt->src_fds[i]);
 	a->log_fd = cf->log_fd;
 	a->mm_map.exe_fd = rt->exe_fd >= 0 ? (uint32_t)translate_fd(cf, rt->exe_fd) : (uint32_t)-1;
 	for (i = 0; i < a->nr_vmas; i++)

@@ -100,6 +100,29 @@ static int open_pages_image(struct restore_task *rt)
 	return 0;
 }
 
+/* PE_COW entries go to cow_pm: restore-cow.c finds their pages in the ancestors' images. */
+static int split_cow_entries(struct restore_task *rt)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rt->nr_pm; i++)
+		rt->nr_cow_pm += rt->pm[i]->flags == PAGEMAP_FLAGS__PE_COW;
+	if (!rt->nr_cow_pm)
+		return 0;
+	rt->cow_pm = xmalloc(rt->nr_cow_pm * sizeof(*rt->cow_pm));
+	if (!rt->cow_pm)
+		return -ENOMEM;
+	rt->nr_cow_pm = 0;
+	for (i = 0; i < rt->nr_pm; i++) {
+		if (rt->pm[i]->flags == PAGEMAP_FLAGS__PE_COW)
+			rt->cow_pm[rt->nr_cow_pm++] = rt->pm[i];
+		else
+			rt->pm[n++] = rt->pm[i];
+	}
+	rt->nr_pm = n;
+	return 0;
+}
+
 static int read_pagemap(struct restore_task *rt)
 {
 	struct cr_img *img;
@@ -115,7 +138,8 @@ static int read_pagemap(struct restore_task *rt)
 	ret = open_pages_image(rt);
 	if (ret)
 		return ret;
-	return validate_pagemap(rt->pm_head, rt->pm, rt->nr_pm, rt->mm, rt->pages_size, rt->pid);
+	ret = validate_pagemap(rt->pm_head, rt->pm, rt->nr_pm, rt->mm, rt->pages_size, rt->pid);
+	return ret ?: split_cow_entries(rt);
 }
 
 int restore_read_images(struct restore_task *rt)
@@ -272,9 +296,16 @@ void restore_free_images(struct restore_task *rt)
 	rt->have_files = false;
 	for (i = 0; i < rt->nr_pm; i++)
 		img_free_entry(&rt->pm[i]->base);
+	for (i = 0; i < rt->nr_cow_pm; i++)
+		img_free_entry(&rt->cow_pm[i]->base);
 	free(rt->pm);
-	rt->pm = NULL;
-	rt->nr_pm = 0;
+	free(rt->cow_pm);
+	rt->pm = rt->cow_pm = NULL;
+	rt->nr_pm = rt->nr_cow_pm = 0;
+	restore_cow_close(rt);
+	free(rt->xruns);
+	rt->xruns = NULL;
+	rt->nr_xruns = 0;
 	free(rt->threads);
 	rt->threads = NULL;
 	rt->nr_threads = 0;

@@ -94,6 +94,8 @@ static int read_task(struct restore_tree *tree, size_t i)
 	rt->pages_fd = -1;
 	rt->exe_fd = -1;
 	rt->files.max_fd = -1;
+	for (size_t k = 0; k < RESTORER_MAX_SOURCES; k++)
+		rt->src_fds[k] = -1;
 	if (rt->zombie)
 		return 0;
 	return restore_read_images(rt);

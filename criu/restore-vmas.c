@@ -69,13 +69,13 @@ size_t restore_count_vma_fds(const struct restore_task *rt)
 }
 
 /* Mark the VMAs page data lands in: they are mapped writable until filled. */
-static void mark_filled_vmas(const struct restore_task *rt, bool *filled)
+static void mark_filled_by(const struct restore_task *rt, PagemapEntry *const *pm, size_t nr, bool *filled)
 {
 	size_t i, vi = 0;
 
-	for (i = 0; i < rt->nr_pm; i++) {
-		uint64_t start = rt->pm[i]->vaddr;
-		uint64_t end = start + ((uint64_t)rt->pm[i]->nr_pages << PAGE_SHIFT);
+	for (i = 0; i < nr; i++) {
+		uint64_t start = pm[i]->vaddr;
+		uint64_t end = start + ((uint64_t)pm[i]->nr_pages << PAGE_SHIFT);
 
 		while (vi < rt->mm->n_vmas && rt->mm->vmas[vi]->end <= start)
 			vi++;
@@ -194,7 +194,8 @@ int restore_build_vmas(const struct restore_task *rt, struct vma_list_dest *d)
 		free(src);
 		return -ENOMEM;
 	}
-	mark_filled_vmas(rt, filled);
+	mark_filled_by(rt, rt->pm, rt->nr_pm, filled);
+	mark_filled_by(rt, rt->cow_pm, rt->nr_cow_pm, filled);
 	for (i = 0; i < rt->mm->n_vmas; i++) {
 		if (vma_kind_is_special(rt->mm->vmas[i]->kind))
 			continue;

@@ -806,11 +806,12 @@ static int pagemap_check_cover(const MmEntry *mm, size_t *vi, uint64_t start, ui
 
 static int validate_pagemap_entry(const PagemapEntry *pe, size_t i, uint64_t prev_end, pid_t pid)
 {
-	if (pe->flags != PAGEMAP_FLAGS__PE_PRESENT) {
-		if (pe->flags & ~(PAGEMAP_FLAGS__PE_PRESENT | PAGEMAP_FLAGS__PE_PARENT | PAGEMAP_FLAGS__PE_LAZY))
+	if (pe->flags != PAGEMAP_FLAGS__PE_PRESENT && pe->flags != PAGEMAP_FLAGS__PE_COW) {
+		if (pe->flags & ~(PAGEMAP_FLAGS__PE_PRESENT | PAGEMAP_FLAGS__PE_PARENT | PAGEMAP_FLAGS__PE_LAZY |
+				  PAGEMAP_FLAGS__PE_COW))
 			return bad("pagemap-%d.img: entry[%zu] flags 0x%x has unknown bits", pid, i, pe->flags);
-		return bad("pagemap-%d.img: entry[%zu] flags 0x%x: only PE_PRESENT pages are supported yet", pid, i,
-			   pe->flags);
+		return bad("pagemap-%d.img: entry[%zu] flags 0x%x: only PE_PRESENT and PE_COW pages are supported yet",
+			   pid, i, pe->flags);
 	}
 	if (pe->vaddr & ~PAGE_MASK)
 		return bad("pagemap-%d.img: entry[%zu] vaddr 0x%llx is not page-aligned", pid, i,
@@ -846,7 +847,8 @@ int validate_pagemap(const PagemapHead *head, PagemapEntry *const *pes, size_t n
 		ret = pagemap_check_cover(mm, &vi, pe->vaddr, end, i, pid);
 		if (ret)
 			return ret;
-		total += pe->nr_pages;
+		if (pe->flags == PAGEMAP_FLAGS__PE_PRESENT)
+			total += pe->nr_pages;
 		prev_end = end;
 	}
 	if (total << PAGE_SHIFT != pages_size)

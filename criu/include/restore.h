@@ -77,8 +77,16 @@ struct restore_task {
 	TaskCoreEntry *core;
 	MmEntry *mm;
 	PagemapHead *pm_head;
-	PagemapEntry **pm;
+	PagemapEntry **pm; /* PE_PRESENT entries: in this process's pages image */
 	size_t nr_pm;
+	PagemapEntry **cow_pm; /* PE_COW entries: in an ancestor's */
+	size_t nr_cow_pm;
+	/* Where the PE_COW pages are (restore-cow.c): runs in the ancestors' pages images. */
+	struct restorer_run *xruns;
+	size_t nr_xruns, xruns_cap;
+	pid_t srcs[RESTORER_MAX_SOURCES];  /* ancestors, by index of xruns[].src */
+	int src_fds[RESTORER_MAX_SOURCES]; /* criu's dups of their pages images */
+	size_t nr_srcs;
 	uint64_t pages_size;
 	struct task_files files;
 	bool have_files;
@@ -131,6 +139,10 @@ struct restore_task *restore_tree_find(const struct restore_tree *tree, pid_t pi
 int restore_tree_build(struct restore_task *rt);
 /* Every process, zombies and helpers included, the tree creates. */
 size_t restore_tree_nr_processes(const struct restore_tree *tree);
+
+/* restore-cow.c */
+int restore_cow_resolve(struct restore_tree *tree);
+void restore_cow_close(struct restore_task *rt);
 
 /* restore-shm.c */
 int restore_shm_collect(struct restore_tree *tree);

@@ -91,8 +91,11 @@ struct restorer_run {
 	uint64_t len;
 	uint64_t off; /* in the pages image */
 	uint32_t how; /* RRUN_* */
-	uint32_t pad;
+	uint32_t src; /* xruns only: index in src_fds */
 };
+
+/* Ancestors whose pages images hold pages a process still shared copy-on-write at dump. */
+#define RESTORER_MAX_SOURCES 16
 
 /* The kernel's struct sigaction for rt_sigaction on x86_64. */
 struct restorer_sigaction {
@@ -182,7 +185,12 @@ struct restorer_args {
 	uint64_t nr_vmas;
 	uint64_t runs; /* struct restorer_run[nr_runs], in pages image order */
 	uint64_t nr_runs;
-	uint64_t pages_bytes;	   /* sum of the runs' lengths: the pages image size */
+	uint64_t pages_bytes; /* sum of the runs' lengths: the pages image size */
+	/* Runs in ancestors' pages images, read once the own runs are in. */
+	uint64_t xruns; /* struct restorer_run[nr_xruns] */
+	uint64_t nr_xruns;
+	int32_t src_fds[RESTORER_MAX_SOURCES]; /* set by the child */
+	uint32_t nr_srcs;
 	uint64_t helper_stack_top; /* 16-byte aligned */
 	int32_t helper_tid;	   /* cleared by the kernel when the helper thread exits */
 	uint32_t nr_cpus;	   /* CPUs criu may run on: more than one allows the helper */

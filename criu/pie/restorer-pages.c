@@ -417,3 +417,34 @@ void restorer_fill_pages(struct restorer_args *args)
 	restorer_debug(args, "restorer: page bytes copied with userfaultfd:", fs.copied);
 	restorer_debug(args, "restorer: page bytes read:", fs.read);
 }
+
+/*
+ * Pages the process still shared copy-on-write with an ancestor at dump
+ * time, read from that ancestor's pages image. After the own runs: the
+ * userfaultfd is closed by then, so these faults are ordinary ones.
+ */
+void restorer_fill_cow_pages(struct restorer_args *args)
+{
+	struct restorer_run *runs = ptr(args->xruns);
+	uint64_t i, done, bytes = 0;
+	long ret;
+
+	for (i = 0; i < args->nr_xruns; i++) {
+		if (runs[i].src >= args->nr_srcs || runs[i].src >= RESTORER_MAX_SOURCES)
+			restorer_fail(args, RESTORE_EXIT_BAD_ARGS, "Error (restorer): bad source of run", i);
+		for (done = 0; done < runs[i].len; done += ret) {
+			ret = sys_pread64(args->src_fds[runs[i].src], ptr(runs[i].base + done), runs[i].len - done,
+					  runs[i].off + done);
+			if (ret == -RST_EINTR) {
+				ret = 0;
+				continue;
+			}
+			if (ret <= 0)
+				restorer_fail(args, RESTORE_EXIT_READ_PAGES,
+					      "Error (restorer): can't read an ancestor's pages image:", ret);
+		}
+		bytes += runs[i].len;
+	}
+	if (bytes)
+		restorer_debug(args, "restorer: page bytes read from ancestors' images:", bytes);
+}

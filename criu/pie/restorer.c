@@ -320,6 +320,7 @@ __attribute__((visibility("default"), noreturn)) void __export_restore_task(stru
 	place_specials(args);
 	map_vmas(args);
 	restorer_fill_pages(args);
+	restorer_fill_cow_pages(args);
 	protect_vmas(args);
 	close_helper_fds(args);
 	set_mm(args);

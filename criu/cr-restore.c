@@ -129,15 +129,14 @@ static void kill_if_ours(const struct restore_tree *tree, pid_t pid)
  */
 static void kill_tree(struct restore_tree *tree)
 {
-	size_t i, j;
+	size_t i;
 	pid_t ret;
 	int status;
 
-	for (i = 0; i < tree->nr; i++) {
+	for (i = 0; i < tree->nr; i++)
 		kill_if_ours(tree, tree->tasks[i].pid);
-		for (j = 0; j < tree->tasks[i].plan.nr_helpers; j++)
-			kill_if_ours(tree, tree->tasks[i].plan.helpers[j]);
-	}
+	for (i = 0; i < tree->nr_helpers; i++)
+		kill_if_ours(tree, tree->helpers[i].pid);
 	for (;;) {
 		ret = waitpid(-1, &status, __WALL);
 		if (ret < 0 && errno == EINTR)

@@ -231,13 +231,7 @@ static struct restore_task *task_of_thread(const struct restore_tree *tree, pid_
 
 static bool is_helper(const struct restore_tree *tree, pid_t pid)
 {
-	size_t i, j;
-
-	for (i = 0; i < tree->nr; i++)
-		for (j = 0; j < tree->tasks[i].plan.nr_helpers; j++)
-			if (tree->tasks[i].plan.helpers[j] == (uint32_t)pid)
-				return true;
-	return false;
+	return restore_tree_find_helper(tree, pid) != NULL;
 }
 
 /* A zombie's death by a signal leaves no core: the core flag can't be restored. */

@@ -48,6 +48,16 @@ struct restore_task *restore_tree_find(const struct restore_tree *tree, pid_t pi
 	return NULL;
 }
 
+struct restore_helper *restore_tree_find_helper(const struct restore_tree *tree, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < tree->nr_helpers; i++)
+		if (tree->helpers[i].pid == (uint32_t)pid)
+			return &tree->helpers[i];
+	return NULL;
+}
+
 size_t restore_tree_nr_processes(const struct restore_tree *tree)
 {
 	return tree->nr + tree->nr_helpers;
@@ -135,8 +145,12 @@ void restore_tree_free(struct restore_tree *tree)
 		restore_area_destroy(rt);
 		restore_free_images(rt);
 		free(rt->plan.children);
-		free(rt->plan.helpers);
 	}
+	for (i = 0; i < tree->nr_helpers; i++)
+		free(tree->helpers[i].children);
+	free(tree->helpers);
+	tree->helpers = NULL;
+	tree->nr_helpers = 0;
 	free(tree->tasks);
 	tree->tasks = NULL;
 	files_free_set(&tree->files);
@@ -173,6 +187,61 @@ static struct restore_task *parent_of(const struct restore_tree *tree, const str
 	return rt->is_root ? NULL : restore_tree_find(tree, rt->pstree->ppid);
 }
 
+static bool is_subreaper(const struct restore_task *rt)
+{
+	return !rt->zombie && rt->core->has_child_subreaper && rt->core->child_subreaper;
+}
+
+/*
+ * A session whose leader is gone, needed by a child of a subreaper: the
+ * child was orphaned and adopted. A helper with the leader's pid stands in.
+ */
+static bool session_helper_can_serve(const struct restore_tree *tree, const struct restore_task *p, uint32_t sid)
+{
+	return sid && !restore_tree_find(tree, sid) && is_subreaper(p);
+}
+
+static struct restore_helper *add_helper(struct restore_tree *tree, struct restore_task *host, uint32_t pid,
+					 bool session)
+{
+	struct restore_helper *h = restore_tree_find_helper(tree, pid);
+
+	/* a group helper serves every member; the first one hosts it */
+	if (h && !h->session && !session)
+		return h;
+	if (h) {
+		if (h->host != host || h->session != session) {
+			pr_err("pstree.img: processes %d and %d both need a helper with pid %u: restoring such a tree "
+			       "is "
+			       "not supported yet\n",
+			       h->host->pid, host->pid, pid);
+			return NULL;
+		}
+		return h;
+	}
+	if (xgrow(&tree->helpers, &tree->helpers_cap, tree->nr_helpers, sizeof(*tree->helpers)))
+		return NULL;
+	h = &tree->helpers[tree->nr_helpers++];
+	memset(h, 0, sizeof(*h));
+	h->pid = pid;
+	h->session = session;
+	h->host = host;
+	pr_info("%s %u lost its leader: process %d forks a helper with that pid to rebuild it\n",
+		session ? "session" : "group", pid, host->pid);
+	return h;
+}
+
+static int helper_add_child(struct restore_helper *h, uint32_t index)
+{
+	uint32_t *n = xrealloc(h->children, (h->nr_children + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	h->children = n;
+	n[h->nr_children++] = index;
+	return 0;
+}
+
 /*
  * Bottom-up: the session each session leader must be born in for the sake
  * of its own children (0 if any will do). A leader offers its children
@@ -193,6 +262,8 @@ static int plan_needed_sessions(struct restore_tree *tree, uint32_t *need)
 			continue;
 		if (c->plan.do_setsid && !want)
 			continue;
+		if (session_helper_can_serve(tree, p, want))
+			continue;
 		if (need[pi] && need[pi] != want) {
 			pr_err("pstree.img: process %d has children in sessions %u and %u, but can only give them "
 			       "the one it was born in and its own: restoring such a tree (left by reparenting) is not "
@@ -211,14 +282,21 @@ static int plan_born_sid(struct restore_tree *tree, struct restore_task *c, cons
 	uint32_t born;
 
 	born = c->plan.do_setsid ? (need[c->index] ?: p->plan.born_sid) : eff_sid(tree, c->pstree);
-	if (born != p->plan.born_sid && !(p->plan.do_setsid && born == (uint32_t)p->pid)) {
+	c->plan.born_sid = born;
+	if (born == p->plan.born_sid || (p->plan.do_setsid && born == (uint32_t)p->pid))
+		return 0;
+	if (session_helper_can_serve(tree, p, born)) {
+		struct restore_helper *h = add_helper(tree, p, born, true);
+
+		c->plan.via_helper = true;
+		return h ? helper_add_child(h, c->index) : -ENOMEM;
+	}
+	{
 		pr_err("pstree.img: process %d must be born in session %u, which its parent %d is not in at any "
 		       "time: restoring such a tree (left by reparenting) is not supported yet\n",
 		       c->pid, born, p->pid);
 		return -ENOTSUP;
 	}
-	c->plan.born_sid = born;
-	return 0;
 }
 
 static int add_child(struct restore_task *p, uint32_t index)
@@ -243,7 +321,7 @@ static int plan_fork_order(struct restore_tree *tree)
 			struct restore_task *c = &tree->tasks[i], *p = parent_of(tree, c);
 			bool early = c->plan.born_sid == p->plan.born_sid;
 
-			if (early != (pass == 0))
+			if (c->plan.via_helper || early != (pass == 0))
 				continue;
 			ret = add_child(p, i);
 			if (ret)
@@ -290,29 +368,9 @@ static bool root_group_inherited(const struct restore_tree *tree)
 	return root->pstree->pgid != root->pstree->pid || tree->ctx->opts->shell_job;
 }
 
-static int add_helper(struct restore_tree *tree, struct restore_task *host, uint32_t pgid)
-{
-	uint32_t *n;
-	size_t i;
-
-	for (i = 0; i < tree->nr; i++)
-		for (size_t j = 0; j < tree->tasks[i].plan.nr_helpers; j++)
-			if (tree->tasks[i].plan.helpers[j] == pgid)
-				return 0;
-	n = xrealloc(host->plan.helpers, (host->plan.nr_helpers + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	host->plan.helpers = n;
-	n[host->plan.nr_helpers++] = pgid;
-	tree->nr_helpers++;
-	pr_info("group %u lost its leader: process %d forks a helper with that pid to rebuild it\n", pgid, host->pid);
-	return 0;
-}
-
 static int plan_groups(struct restore_tree *tree)
 {
 	size_t i;
-	int ret;
 
 	for (i = 0; i < tree->nr; i++) {
 		struct restore_task *rt = &tree->tasks[i];
@@ -329,9 +387,13 @@ static int plan_groups(struct restore_tree *tree)
 		} else if (e->pgid == tree->tasks[0].pstree->pgid && root_group_inherited(tree)) {
 			rt->plan.join_root_group = true;
 		} else if (!restore_tree_find(tree, e->pgid)) {
-			ret = add_helper(tree, rt, e->pgid);
-			if (ret)
-				return ret;
+			struct restore_helper *h = restore_tree_find_helper(tree, e->pgid);
+
+			/* a session helper leads the group of its pid already */
+			if (h && h->session)
+				continue;
+			if (!add_helper(tree, rt, e->pgid, false))
+				return -ENOMEM;
 		}
 	}
 	return 0;
@@ -341,20 +403,20 @@ static int check_helpers_free(const struct restore_tree *tree)
 {
 	PstreeEntry pe = PSTREE_ENTRY__INIT, *pes[1] = { &pe };
 	uint32_t tid;
-	size_t i, j;
+	size_t i;
 	int ret;
 
 	pe.n_threads = 1;
 	pe.threads = &tid;
-	for (i = 0; i < tree->nr; i++)
-		for (j = 0; j < tree->tasks[i].plan.nr_helpers; j++) {
-			tid = pe.pid = tree->tasks[i].plan.helpers[j];
-			ret = validate_pstree_ids_free(pes, 1);
-			if (ret) {
-				pr_err("group %u needs a helper process with its pid\n", pe.pid);
-				return ret;
-			}
+	for (i = 0; i < tree->nr_helpers; i++) {
+		tid = pe.pid = tree->helpers[i].pid;
+		ret = validate_pstree_ids_free(pes, 1);
+		if (ret) {
+			pr_err("%s %u needs a helper process with its pid\n",
+			       tree->helpers[i].session ? "session" : "group", pe.pid);
+			return ret;
 		}
+	}
 	return 0;
 }
 
@@ -402,12 +464,27 @@ static void barrier(struct tree_sync *s)
 		syscall(SYS_futex, &s->stage, FUTEX_WAIT, stage, NULL, NULL, 0);
 }
 
-/* A stand-in for a dead group leader: leads the group while the members join, then exits. */
-static void __attribute__((noreturn)) run_helper(struct restore_tree *tree, pid_t pgid)
+static int fork_one(struct restore_tree *tree, pid_t parent, pid_t pid, bool helper);
+
+/*
+ * A stand-in for a dead leader: a group's leads it while the members
+ * join; a session's calls setsid() and forks the orphans first. It exits
+ * once the groups are set, and its host (a subreaper) adopts the orphans.
+ */
+static void __attribute__((noreturn)) run_helper(struct restore_tree *tree, struct restore_helper *h)
 {
+	size_t i;
+
+	if (h->session && setsid() < 0) {
+		pr_perror("helper %u: can't create session %u", h->pid, h->pid);
+		_exit(RESTORE_EXIT_CHILD);
+	}
+	for (i = 0; i < h->nr_children; i++)
+		if (fork_one(tree, h->pid, tree->tasks[h->children[i]].pid, false))
+			_exit(RESTORE_EXIT_CHILD);
 	barrier(tree->sync);
-	if (setpgid(0, 0)) {
-		pr_perror("helper %d: can't create process group %d", pgid, pgid);
+	if (!h->session && setpgid(0, 0)) {
+		pr_perror("helper %u: can't create process group %u", h->pid, h->pid);
 		_exit(RESTORE_EXIT_CHILD);
 	}
 	barrier(tree->sync);
@@ -415,19 +492,40 @@ static void __attribute__((noreturn)) run_helper(struct restore_tree *tree, pid_
 	_exit(0);
 }
 
-static int fork_one(struct restore_task *rt, pid_t pid, bool helper)
+static int fork_one(struct restore_tree *tree, pid_t parent, pid_t pid, bool helper)
 {
 	pid_t child = restore_clone_with_pid(pid);
 
 	if (child < 0) {
-		pr_err("process %d can't create %s %d\n", rt->pid, helper ? "helper" : "child", pid);
+		pr_err("process %d can't create %s %d\n", parent, helper ? "helper" : "child", pid);
 		return -ECHILD;
 	}
 	if (child > 0)
 		return 0;
 	if (helper)
-		run_helper(rt->tree, pid);
-	restore_child_run(restore_tree_find(rt->tree, pid), -1);
+		run_helper(tree, restore_tree_find_helper(tree, pid));
+	restore_child_run(restore_tree_find(tree, pid), -1);
+}
+
+/* Its orphans are adopted when a session helper exits: by this process, a subreaper from now on. */
+static int fork_helpers(struct restore_task *rt)
+{
+	struct restore_tree *tree = rt->tree;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < tree->nr_helpers; i++) {
+		if (tree->helpers[i].host != rt)
+			continue;
+		if (tree->helpers[i].session && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) {
+			pr_perror("process %d: can't become a child subreaper", rt->pid);
+			return -errno;
+		}
+		ret = fork_one(tree, rt->pid, tree->helpers[i].pid, true);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static int fork_children(struct restore_task *rt)
@@ -441,7 +539,7 @@ static int fork_children(struct restore_task *rt)
 			pr_perror("can't make %d a session leader", rt->pid);
 			return -errno;
 		}
-		ret = fork_one(rt, rt->tree->tasks[p->children[i]].pid, false);
+		ret = fork_one(rt->tree, rt->pid, rt->tree->tasks[p->children[i]].pid, false);
 		if (ret)
 			return ret;
 	}
@@ -449,12 +547,7 @@ static int fork_children(struct restore_task *rt)
 		pr_perror("can't make %d a session leader", rt->pid);
 		return -errno;
 	}
-	for (i = 0; i < p->nr_helpers; i++) {
-		ret = fork_one(rt, p->helpers[i], true);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return fork_helpers(rt);
 }
 
 static int join_group(const struct restore_task *rt)
@@ -505,27 +598,31 @@ static void __attribute__((noreturn)) become_zombie(const struct restore_task *r
  */
 static int wait_zombies_and_helpers(const struct restore_task *rt)
 {
+	const struct restore_tree *tree = rt->tree;
 	const struct timespec zero = {};
 	siginfo_t si;
 	sigset_t chld;
 	size_t i;
 
-	for (i = 0; i < rt->plan.nr_children; i++) {
-		const struct restore_task *c = &rt->tree->tasks[rt->plan.children[i]];
+	/* Helpers first: a session helper's exit gives this process its orphans, zombies included. */
+	for (i = 0; i < tree->nr_helpers; i++) {
+		int status;
 
-		if (!c->zombie)
+		if (tree->helpers[i].host != rt)
+			continue;
+		if (waitpid(tree->helpers[i].pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+			pr_err("process %d: helper %u failed\n", rt->pid, tree->helpers[i].pid);
+			return -ECHILD;
+		}
+	}
+	for (i = 0; i < tree->nr; i++) {
+		const struct restore_task *c = &tree->tasks[i];
+
+		if (!c->zombie || c->pstree->ppid != (uint32_t)rt->pid)
 			continue;
 		if (waitid(P_PID, c->pid, &si, WEXITED | WNOWAIT)) {
 			pr_perror("process %d: can't wait for its zombie %d", rt->pid, c->pid);
 			return -errno;
-		}
-	}
-	for (i = 0; i < rt->plan.nr_helpers; i++) {
-		int status;
-
-		if (waitpid(rt->plan.helpers[i], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-			pr_err("process %d: helper %u failed\n", rt->pid, rt->plan.helpers[i]);
-			return -ECHILD;
 		}
 	}
 	sigemptyset(&chld);

@@ -55,11 +55,24 @@ struct task_plan {
 	bool do_setsid;	      /* leads its session: setsid() between its two fork steps */
 	bool lead_group;      /* setpgid(0, 0) in the leaders' stage */
 	bool join_root_group; /* in the root's group, which is criu's: joins whatever the root has */
+	bool via_helper;      /* forked by a session helper, then reparented to its subreaper parent */
 	uint32_t *children;   /* task indexes, in fork order */
 	size_t nr_children;
 	size_t nr_before_setsid; /* children forked before do_setsid */
-	uint32_t *helpers;	 /* pids of dead group leaders this process stands in for */
-	size_t nr_helpers;
+};
+
+/*
+ * A process the tree needs only while it is built, with the pid of one
+ * that is gone: a dead group leader (the members join its group), or a
+ * dead session leader (it calls setsid() and forks the orphans its
+ * subreaper host adopted, which the host adopts again when it exits).
+ */
+struct restore_helper {
+	uint32_t pid;
+	bool session;
+	struct restore_task *host; /* forks it, reaps it */
+	uint32_t *children;	   /* task indexes a session helper forks */
+	size_t nr_children;
 };
 
 struct restore_task {
@@ -124,7 +137,8 @@ struct restore_tree {
 	struct tree_sync *sync;
 	struct shm_obj *shm; /* shared memory objects (restore-shm.c) */
 	size_t nr_shm;
-	size_t nr_helpers;
+	struct restore_helper *helpers;
+	size_t nr_helpers, helpers_cap;
 	int max_fd; /* highest fd number of any process */
 	bool subreaper_set;
 };
@@ -135,6 +149,7 @@ int restore_tree_plan(struct restore_tree *tree);
 int restore_tree_sync_create(struct restore_tree *tree);
 void restore_tree_free(struct restore_tree *tree);
 struct restore_task *restore_tree_find(const struct restore_tree *tree, pid_t pid);
+struct restore_helper *restore_tree_find_helper(const struct restore_tree *tree, pid_t pid);
 /* In a new process: create its children, then take part in the session and group stages. */
 int restore_tree_build(struct restore_task *rt);
 /* Every process, zombies and helpers included, the tree creates. */

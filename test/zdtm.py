@@ -8,9 +8,13 @@
 
 A test is a program test/zdtm/bin/NAME built from test/zdtm/NAME.c (see
 test/lib/zdtmtst.h for its side of the protocol). For each test the harness
-makes test/out/NAME/, starts the test, waits until it is ready, dumps it
-with criu/criu, checks that the dump killed it, restores it detached,
-checks that it got its pid back, sends it SIGTERM and reads its verdict.
+makes test/out/NAME/, starts the test, waits until it is ready, records
+its process tree (every descendant, with its parent, group, session,
+threads and zombie state), dumps it with criu/criu, checks that the dump
+killed the whole tree, restores it detached, checks that it got its pid
+back and that the tree is the recorded one, sends the root SIGTERM, reads
+its verdict and checks that no process of the tree is left. With --nocr
+the tree is compared with itself, which checks the test's set-up is stable.
 
 Per-test options come from a comment in the first lines of the source:
 
@@ -112,6 +116,42 @@ def proc_state(pid):
 def proc_ppid(pid):
     st = proc_stat(pid)
     return int(st[1]) if st else None
+
+
+TREE_FIELDS = ('ppid', 'pgid', 'sid', 'zombie', 'threads')
+
+
+def proc_info(pid):
+    """The TREE_FIELDS of pid (threads: a frozenset of tids), or None."""
+    st = proc_stat(pid)
+    try:
+        tids = frozenset(int(t) for t in os.listdir('/proc/%d/task' % pid))
+    except OSError:
+        return None
+    return st and (int(st[1]), int(st[2]), int(st[3]), st[0] == 'Z', tids)
+
+
+def show_field(val):
+    return ','.join(map(str, sorted(val))) if isinstance(val, frozenset) else str(val)
+
+
+def proc_tree(root):
+    """{pid: proc_info(pid)} for root and its descendants, found through
+    /proc/PID/task/TID/children (zombies included)."""
+    tree, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        info = proc_info(pid)
+        if info is None or pid in tree:
+            continue
+        tree[pid] = info
+        for tid in info[4]:
+            try:
+                with open('/proc/%d/task/%d/children' % (pid, tid)) as f:
+                    todo += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+    return tree
 
 
 def proc_cputime(pid):
@@ -294,6 +334,7 @@ class TestRun:
         self.env.update(env or {})
         self.pid = None
         self.pids = set()           # every pid to kill at clean-up
+        self.tree = {}              # the tree before the dump (record_tree)
         self.master = self.slave = None
         self.tty_output = b''
         self.logs = []              # (title, path) to show on failure
@@ -468,11 +509,66 @@ class TestRun:
             raise Fail('%s: %s' % (what, verdict))
 
     def wait_gone(self, what='after dump'):
+        """Wait until the root and every other process of the recorded tree
+        are gone (reaped by us, the subreaper, or by their parent).
+        Returns the root's wait status."""
         status = wait_exit(self.pid, GONE_TIMEOUT)
         if status is None:
             raise Fail('%s: process %d is still alive (state %s)' %
                        (what, self.pid, proc_state(self.pid)))
+        deadline = time.monotonic() + GONE_TIMEOUT
+        left = set(self.tree) - {self.pid}
+        while left:
+            for pid in list(left):
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                if proc_state(pid) is None:
+                    left.discard(pid)
+            if left and time.monotonic() > deadline:
+                pid = min(left)
+                raise Fail('%s: process %d of the tree is still there (state %s, parent %s)' %
+                           (what, pid, proc_state(pid), proc_ppid(pid)))
+            time.sleep(0.005)
         return status
+
+    def record_tree(self):
+        """Remember the test's process tree, to compare after restore."""
+        self.tree = proc_tree(self.pid)
+        self.pids.update(self.tree)
+
+    def check_tree(self, what, timeout=2):
+        """Every recorded process must be back with the same TREE_FIELDS
+        (but the root's parent: whoever restored it), and no other process
+        may be in the tree. With --shell-job the root stays in criu's
+        session and group, so the root's old ones map to its new ones."""
+        if not self.tree:
+            return
+        shell_job = {'--shell-job', '-j'} & set(self.flags('restore'))
+        root = self.tree[self.pid]
+        deadline = time.monotonic() + timeout
+        while True:
+            problems = ['process %d was not in the tree' % pid
+                        for pid in sorted(set(proc_tree(self.pid)) - set(self.tree))]
+            root_now = proc_info(self.pid)
+            for pid, rec in sorted(self.tree.items()):
+                now = proc_info(pid)
+                if now is None:
+                    problems.append('process %d is missing' % pid)
+                    continue
+                for i, field in enumerate(TREE_FIELDS):
+                    want = rec[i]
+                    if shell_job and root_now and field in ('pgid', 'sid') and want == root[i]:
+                        want = root_now[i]
+                    if now[i] != want and (pid, field) != (self.pid, 'ppid'):
+                        problems.append('process %d: %s is %s, expected %s' %
+                                        (pid, field, show_field(now[i]), show_field(want)))
+            if not problems:
+                return
+            if time.monotonic() > deadline:
+                raise Fail('%s: %s' % (what, '; '.join(problems)))
+            time.sleep(0.01)
 
     # -- criu
 
@@ -625,10 +721,13 @@ def run_zdtm(name, nocr):
             t.check_spinning('before dump')
         if t.opts.get('stopped'):
             t.job_stop()
+        t.record_tree()
         if nocr:
+            t.check_tree('without dump')
             if t.opts.get('stopped'):
                 t.job_cont()
             t.stop_and_check()
+            t.wait_gone('after the test ended')
             return t, None
         if not os.access(CRIU, os.X_OK):
             raise Fail('%s is not built' % CRIU)
@@ -642,6 +741,7 @@ def run_zdtm(name, nocr):
             if t.opts.get('spin'):
                 t.check_spinning('after dump --leave-running')
             t.stop_and_check('the original, left running')
+            t.wait_gone('after the original ended')
             os.unlink(t.outfile)
             t.pids.add(t.pid)
         else:
@@ -649,6 +749,7 @@ def run_zdtm(name, nocr):
             if status >= 0 and not os.WIFSIGNALED(status):
                 raise Fail('the dumped process ended by itself (%s)' % describe_status(status))
         t.restore_ok()
+        t.check_tree('after restore')
         if t.opts.get('stopped'):
             t.expect_state('T', 'after restore')
             t.job_cont()
@@ -657,6 +758,7 @@ def run_zdtm(name, nocr):
         t.stop_and_check('the restored test')
         if t.opts.get('attached'):
             t.check_attached_exit()
+        t.wait_gone('after the test ended')
         return t, None
     except Fail as e:
         return t, str(e)

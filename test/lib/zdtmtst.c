@@ -390,3 +390,73 @@ void test_sigterm_to_main_thread(bool block)
 	if (pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &term, NULL))
 		fail("pthread_sigmask");
 }
+
+/* The fields of /proc/PID/stat after the comm: "S 1234 ..." */
+static int proc_stat_tail(pid_t pid, char *buf, size_t size, char **tail)
+{
+	char path[64], *paren;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, buf, size) < 0)
+		return -1;
+	paren = strrchr(buf, ')');
+	if (!paren || paren[1] != ' ' || !paren[2])
+		return -1;
+	*tail = paren + 2;
+	return 0;
+}
+
+char proc_state_of(pid_t pid)
+{
+	char buf[1024], *tail;
+
+	return proc_stat_tail(pid, buf, sizeof(buf), &tail) ? 0 : tail[0];
+}
+
+pid_t proc_ppid_of(pid_t pid)
+{
+	char buf[1024], *tail;
+	int ppid;
+
+	if (proc_stat_tail(pid, buf, sizeof(buf), &tail) || sscanf(tail, "%*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+int reap_child(pid_t pid, int *status, int timeout_ms)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+	int waited, tmp;
+	pid_t ret;
+
+	if (!status)
+		status = &tmp;
+	for (waited = 0;; waited += 5) {
+		ret = waitpid(pid, status, WNOHANG);
+		if (ret == pid)
+			return 0;
+		if (ret < 0 && errno != EINTR)
+			return -1;
+		if (waited >= timeout_ms)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 1;
+}
+
+const char *wait_status_str(int status)
+{
+	static char buf[64];
+
+	if (WIFEXITED(status))
+		snprintf(buf, sizeof(buf), "exit code %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, sizeof(buf), "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, sizeof(buf), "wait status %#x", status);
+	return buf;
+}

@@ -97,4 +97,23 @@ int access_faults(volatile void *addr, int write);
 /* FNV-1a over len bytes. */
 uint64_t checksum(const void *buf, size_t len, uint64_t h);
 
+/*
+ * For tests with more than one process. A child of the test must never
+ * call pass() or fail(), which write the test's verdict: it reports with
+ * test_msg() and its exit code, and ends with _exit().
+ */
+
+/* The state letter of /proc/PID/stat (R, S, Z, ...), or 0 if there is no such process. */
+char proc_state_of(pid_t pid);
+/* The parent of pid from /proc/PID/stat, or -1. */
+pid_t proc_ppid_of(pid_t pid);
+/*
+ * Reap the child pid: wait up to timeout_ms for it to end, then SIGKILL it
+ * and reap it. Returns 0 if it ended in time (its wait status in *status),
+ * 1 if it had to be killed, -1 if pid is not a child of ours.
+ */
+int reap_child(pid_t pid, int *status, int timeout_ms);
+/* "exit code N", "killed by signal N", ... for a wait status */
+const char *wait_status_str(int status);
+
 #endif

@@ -632,12 +632,29 @@ static int wait_zombies_and_helpers(const struct restore_task *rt)
 	return 0;
 }
 
+/*
+ * For the tests: the process with this pid fails once its children exist,
+ * as any step of a restore might, to show that nothing is left behind.
+ */
+#define FAULT_ENV "CRIU_FAULT_RESTORE_PID"
+
+static int injected_fault(const struct restore_task *rt)
+{
+	const char *f = getenv(FAULT_ENV);
+
+	if (!f || atoi(f) != rt->pid)
+		return 0;
+	pr_err("process %d: failing on purpose (%s)\n", rt->pid, FAULT_ENV);
+	return -EFAULT;
+}
+
 int restore_tree_build(struct restore_task *rt)
 {
 	struct tree_sync *sync = rt->tree->sync;
 	int ret;
 
 	ret = fork_children(rt);
+	ret = ret ?: injected_fault(rt);
 	if (ret)
 		return ret;
 	barrier(sync);

@@ -135,6 +135,15 @@ def show_field(val):
     return ','.join(map(str, sorted(val))) if isinstance(val, frozenset) else str(val)
 
 
+def proc_ancestry(tree, pid):
+    """pid's ancestors inside a recorded tree, nearest first."""
+    chain = []
+    while pid in tree and tree[pid][0] in tree:
+        pid = tree[pid][0]
+        chain.append(pid)
+    return chain
+
+
 def proc_tree(root):
     """{pid: proc_info(pid)} for root and its descendants, found through
     /proc/PID/task/TID/children (zombies included)."""
@@ -572,7 +581,7 @@ class TestRun:
 
     # -- criu
 
-    def criu(self, args, outname, timeout, tty=False):
+    def criu(self, args, outname, timeout, tty=False, env=None):
         """Run criu; its stdout and stderr go to OUT/outname (or the tty).
         Returns (exit code, seconds); a timeout kills it and fails."""
         outpath = os.path.join(self.out, outname)
@@ -588,7 +597,7 @@ class TestRun:
         start = time.monotonic()
         try:
             proc = subprocess.Popen([CRIU] + args, cwd=ROOT, stdin=fds[0], stdout=fds[1],
-                                    stderr=fds[2])
+                                    stderr=fds[2], env=dict(os.environ, **(env or {})))
         except OSError as e:
             raise Fail('cannot run %s: %s' % (CRIU, e))
         finally:
@@ -616,13 +625,13 @@ class TestRun:
             raise Fail('criu dump exited with %d' % rc)
         return secs
 
-    def restore(self, imgdir=None, timeout=RESTORE_TIMEOUT, outname='restore.out'):
+    def restore(self, imgdir=None, timeout=RESTORE_TIMEOUT, outname='restore.out', env=None):
         """criu restore -d; returns (exit code, seconds) without judging."""
         imgdir = imgdir or self.img
         self.add_log('restore.log', os.path.join(imgdir, 'restore.log'))
         args = ['restore', '-D', imgdir, '-d', '-o', 'restore.log', '-v4',
                 '--pidfile', 'restore.pid'] + self.flags('restore')
-        return self.criu(args, outname, timeout, tty=True)
+        return self.criu(args, outname, timeout, tty=True, env=env)
 
     def restore_attached(self):
         """criu restore without -d, left running as the test's parent."""
@@ -951,6 +960,37 @@ def restore_pid_busy():
 
 
 @negative
+def restore_tree_fails():
+    """A process deep in the tree fails while the tree is being built (a
+    fault criu injects for tests): restore fails, every process it created
+    is gone at once and every pid is free; then the same images restore
+    and the tree passes its check."""
+    t = TestRun('tree_sessions', 'neg_restore_tree_fails')
+    try:
+        t.start()
+        t.record_tree()
+        t.dump()
+        t.wait_gone()
+        live = [pid for pid, rec in t.tree.items() if not rec[3] and pid != t.pid]
+        victim = max(live, key=lambda pid: (len(proc_ancestry(t.tree, pid)), pid))
+        rc, secs = t.restore(timeout=NEG_TIMEOUT, outname='restore-fault.out',
+                             env={'CRIU_FAULT_RESTORE_PID': str(victim)})
+        note('restore with process %d failing: rc %d in %.2fs' % (victim, rc, secs))
+        if rc == 0:
+            raise Fail('restore succeeded although process %d failed' % victim)
+        left = [pid for pid in t.tree if proc_state(pid) is not None]
+        if left:
+            raise Fail('the failed restore left processes behind: %s' % left)
+        if os.path.exists(os.path.join(t.img, 'restore.pid')):
+            raise Fail('a pid file was written by the failed restore')
+        t.restore_ok()
+        t.check_tree('after the second restore')
+        t.stop_and_check('the tree restored after a failed attempt')
+    finally:
+        t.cleanup()
+
+
+@negative
 def dump_noperm():
     """criu run as nobody against a root process."""
     t = TestRun('pid_comm_exe', 'neg_dump_noperm')
@@ -1022,6 +1062,28 @@ def flip_entry_byte(path):
     return where
 
 
+def set_pagemap_flags(path, index, flags):
+    """Rewrite the flags of pagemap entry index (after the head) of a
+    pagemap image whose entries hold only varint fields."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    out, pos, n = bytearray(data[:4]), 4, 0
+    while pos < len(data):
+        size = int.from_bytes(data[pos:pos + 4], 'little')
+        msg, pos = data[pos + 4:pos + 4 + size], pos + 4 + size
+        if n == index + 1:
+            fields, p = [], 0
+            while p < len(msg):
+                key, p = read_varint(msg, p)
+                val, p = read_varint(msg, p)
+                fields.append((key >> 3, flags if key >> 3 == 3 else val))
+            msg = b''.join(pb_varint(k << 3) + pb_varint(v) for k, v in fields)
+        out += len(msg).to_bytes(4, 'little') + msg
+        n += 1
+    with open(path, 'wb') as f:
+        f.write(out)
+
+
 def pb_varint(v):
     out = bytearray()
     while True:
@@ -1035,14 +1097,17 @@ def pb_varint(v):
 
 def write_pstree(path, entries):
     """A pstree.img of hand-encoded pstree_entry messages (images/pstree.proto):
-    entries are (pid, ppid, pgid, sid, [threads]); any shape can be written."""
+    entries are (pid, ppid, pgid, sid, [threads][, zombie_status]); any shape
+    can be written."""
     data = (0x43524932).to_bytes(4, 'little')
-    for pid, ppid, pgid, sid, threads in entries:
+    for pid, ppid, pgid, sid, threads, *zombie in entries:
         msg = b''
         for num, val in ((1, pid), (2, ppid), (3, pgid), (4, sid)):
             msg += pb_varint(num << 3) + pb_varint(val)
         for tid in threads:
             msg += pb_varint(5 << 3) + pb_varint(tid)
+        for status in zombie:
+            msg += pb_varint(6 << 3) + pb_varint(status)
         data += len(msg).to_bytes(4, 'little') + msg
     with open(path, 'wb') as f:
         f.write(data)
@@ -1084,6 +1149,12 @@ def corrupt_images():
             ('pstree-duplicate-pid', ['pstree.img'], bad_pstree([(pid, 1, pid, pid, [pid, pid])])),
             ('pstree-thread-without-process', ['pstree.img'],
              bad_pstree([(pid, 1, pid, pid, [pid + 7])])),
+            ('pstree-zombie-root', ['pstree.img'], bad_pstree([(pid, 1, pid, pid, [pid], 0)])),
+            ('pstree-zombie-stopped', ['pstree.img'], bad_pstree([
+                (pid, 1, pid, pid, [pid]), (pid + 1, pid, pid, pid, [pid + 1], 0x137f)])),
+            # pages said to be in the parent's images, but the root has no parent
+            ('pagemap-cow-in-root', ['pagemap-%d.img' % pid],
+             lambda d: set_pagemap_flags(os.path.join(d, 'pagemap-%d.img' % pid), 0, 8)),
         ]
         problems = []
         for case, names, damage in cases:

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -278,12 +279,29 @@ static int prepare_task(struct restore_tree *tree, struct restore_task *rt)
 	return ret ?: files_open_masters(&tree->files, &rt->files, max(tree->max_fd + 1, 3), tree->ctx->opts);
 }
 
+/*
+ * criu holds every process's helper fds and every master at once: a big
+ * tree needs more than the usual soft limit. Raising it to the hard limit
+ * needs no privilege; each restorer sets its process's own limits later.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		pr_warn("can't raise the fd limit to %lu: %s\n", (unsigned long)rl.rlim_max, strerror(errno));
+}
+
 /* Everything that can fail without a process to clean up. */
 static int prepare(struct restore_tree *tree)
 {
 	size_t i;
 	int ret;
 
+	raise_nofile();
 	ret = restore_tree_read(tree);
 	ret = ret ?: restore_tree_plan(tree);
 	ret = ret ?: restore_cow_resolve(tree);

@@ -129,7 +129,8 @@ static int wait_interrupt_stop(pid_t pid, unsigned timeout, bool *was_stopped)
 		if (ret)
 			return ret;
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			pr_err("task %d exited while being seized\n", pid);
+			/* the caller decides: a tree member that exited just drops out */
+			pr_info("task %d exited while being seized\n", pid);
 			return -ESRCH;
 		}
 		sig = WSTOPSIG(status);

@@ -17,9 +17,26 @@
 #include "signals.h"
 #include "util.h"
 
+#define SIGBIT(sig) (1ULL << ((sig)-1))
+
+/*
+ * An ignored signal (SIG_IGN, or SIG_DFL with an ignoring default) that is
+ * not blocked is dropped when sent, except to a traced task: such a
+ * signal is pending only because criu traces the task (a child that
+ * exited while the tree was being seized sends SIGCHLD). Not restoring it
+ * is what the kernel would have done. Checked against every thread's mask.
+ */
+static uint64_t pending_only_because_traced(const char *status)
+{
+	const uint64_t dfl_ignored = SIGBIT(SIGCHLD) | SIGBIT(SIGURG) | SIGBIT(SIGWINCH) | SIGBIT(SIGCONT);
+	uint64_t ign = proc_status_hex(status, "SigIgn"), cgt = proc_status_hex(status, "SigCgt");
+
+	return (ign | (dfl_ignored & ~cgt)) & ~proc_status_hex(status, "SigBlk");
+}
+
 int signals_check_pending(const struct pstree_item *item)
 {
-	uint64_t ours = item->was_stopped ? 1ULL << (SIGCONT - 1) : 0;
+	uint64_t ours = item->was_stopped ? SIGBIT(SIGCONT) : 0;
 	uint64_t pending;
 	char *buf;
 	size_t i;
@@ -29,6 +46,7 @@ int signals_check_pending(const struct pstree_item *item)
 		if (!buf)
 			return -EIO;
 		pending = (proc_status_hex(buf, "SigPnd") | proc_status_hex(buf, "ShdPnd")) & ~ours;
+		pending &= ~pending_only_because_traced(buf);
 		free(buf);
 		if (pending) {
 			pr_err("thread %d of process %d has pending signals (mask 0x%llx): dumping pending signals is "

@@ -29,6 +29,9 @@ Per-test options come from a comment in the first lines of the source:
   spin=1           the test is CPU-bound: its CPU time must keep growing
   attached=1       restore without -d: criu stays the parent of the test and
                    must exit with the test's own status
+  churner=COMM     the children and threads of the test's processes named
+                   COMM come and go all the time: the tree checks leave
+                   them out
   stopped=1        SIGSTOP the test before the dump; it must come back stopped,
                    then the harness sends SIGCONT
   pages-min=N      after dump the pages images must hold at least N MiB
@@ -144,9 +147,18 @@ def proc_ancestry(tree, pid):
     return chain
 
 
-def proc_tree(root):
+def proc_comm(pid):
+    try:
+        with open('/proc/%d/comm' % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def proc_tree(root, churner=None):
     """{pid: proc_info(pid)} for root and its descendants, found through
-    /proc/PID/task/TID/children (zombies included)."""
+    /proc/PID/task/TID/children (zombies included). The children of a
+    process named churner come and go: they are left out."""
     tree, todo = {}, [root]
     while todo:
         pid = todo.pop()
@@ -154,6 +166,8 @@ def proc_tree(root):
         if info is None or pid in tree:
             continue
         tree[pid] = info
+        if churner and proc_comm(pid) == churner:
+            continue
         for tid in info[4]:
             try:
                 with open('/proc/%d/task/%d/children' % (pid, tid)) as f:
@@ -526,7 +540,9 @@ class TestRun:
             raise Fail('%s: process %d is still alive (state %s)' %
                        (what, self.pid, proc_state(self.pid)))
         deadline = time.monotonic() + GONE_TIMEOUT
-        left = set(self.tree) - {self.pid}
+        # and every process the dump took, recorded or not (a churner's child)
+        dumped = read_image_pids(os.path.join(self.img, 'pstree.img'))
+        left = (set(self.tree) | set(dumped)) - {self.pid}
         while left:
             for pid in list(left):
                 try:
@@ -544,7 +560,7 @@ class TestRun:
 
     def record_tree(self):
         """Remember the test's process tree, to compare after restore."""
-        self.tree = proc_tree(self.pid)
+        self.tree = proc_tree(self.pid, self.opts.get('churner'))
         self.pids.update(self.tree)
 
     def check_tree(self, what, timeout=2):
@@ -559,14 +575,18 @@ class TestRun:
         deadline = time.monotonic() + timeout
         while True:
             problems = ['process %d was not in the tree' % pid
-                        for pid in sorted(set(proc_tree(self.pid)) - set(self.tree))]
+                        for pid in sorted(set(proc_tree(self.pid, self.opts.get('churner'))) -
+                                          set(self.tree))]
             root_now = proc_info(self.pid)
             for pid, rec in sorted(self.tree.items()):
                 now = proc_info(pid)
                 if now is None:
                     problems.append('process %d is missing' % pid)
                     continue
+                churns = self.opts.get('churner') and proc_comm(pid) == self.opts['churner']
                 for i, field in enumerate(TREE_FIELDS):
+                    if churns and field == 'threads':
+                        continue
                     want = rec[i]
                     if shell_job and root_now and field in ('pgid', 'sid') and want == root[i]:
                         want = root_now[i]
@@ -1060,6 +1080,26 @@ def flip_entry_byte(path):
     with open(path, 'wb') as f:
         f.write(data)
     return where
+
+
+def read_image_pids(path):
+    """The pid (field 1) of every entry of a pstree.img."""
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError:
+        return []
+    pids, pos = [], 4
+    while pos + 4 <= len(data):
+        size = int.from_bytes(data[pos:pos + 4], 'little')
+        msg, pos, p = data[pos + 4:pos + 4 + size], pos + 4 + size, 0
+        while p < len(msg):
+            key, p = read_varint(msg, p)
+            val, p = read_varint(msg, p)
+            if key == 1 << 3:
+                pids.append(val)
+                break
+    return pids
 
 
 def set_pagemap_flags(path, index, flags):

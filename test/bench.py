@@ -12,7 +12,9 @@ are measured (test/bench/bounds):
     (what a dump must at least do),
   - reading the image files back (what a restore must at least do),
   - memcpy of the same amount (the bound for any copy in memory).
-Then the fixed cost: dump and restore of a tiny process, min of 10.
+Then the fixed cost: dump and restore of a tiny process, min of 10. Then
+a tree: a process with 64 MiB and 100 children sharing it copy-on-write,
+against 101 times the tiny process's cost and one copy of the memory.
 Every process started is killed by its pid at the end.
 """
 
@@ -54,14 +56,14 @@ def timed(cmd, timeout=300):
 class Target:
     """A memhog process, started with the zdtm protocol."""
 
-    def __init__(self, name, mb):
+    def __init__(self, name, mb, forks=0):
         self.dir = os.path.join(OUT, name)
         os.makedirs(self.dir, exist_ok=True)
         self.pidfile = os.path.join(self.dir, 'memhog.pid')
         self.outfile = os.path.join(self.dir, 'memhog.out')
         log = os.open(os.path.join(self.dir, 'memhog.log'),
                       os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        env = dict(os.environ, BENCH_MB=str(mb))
+        env = dict(os.environ, BENCH_MB=str(mb), BENCH_FORKS=str(forks))
         launcher = subprocess.Popen([os.path.join(BENCH_BIN, 'memhog'),
                                      '--pidfile=' + self.pidfile, '--outfile=' + self.outfile],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
@@ -76,8 +78,14 @@ class Target:
         shutil.rmtree(img, ignore_errors=True)
         os.makedirs(img)
         secs = timed([CRIU, 'dump', '-t', str(self.pid), '-D', img])
-        if zdtm.wait_exit(self.pid, 10) is None:
-            raise BenchError('process %d still alive after dump' % self.pid)
+        # every pid of the tree must be free (reaped: we are the subreaper) for the restore
+        deadline = time.monotonic() + 10
+        for pid in zdtm.read_image_pids(os.path.join(img, 'pstree.img')) or [self.pid]:
+            while zdtm.proc_state(pid) is not None:
+                zdtm.reap(pid)
+                if time.monotonic() > deadline:
+                    raise BenchError('process %d still there after dump' % pid)
+                time.sleep(0.002)
         return secs
 
     def restore(self, img):
@@ -150,6 +158,21 @@ def tiny_rounds(count):
     return min(dumps[1:]), min(restores[1:])
 
 
+def tree_rounds(mb, forks, runs):
+    """A process and its children sharing mb MiB copy-on-write: a new
+    tree each round, since a restored tree no longer shares its pages."""
+    img = os.path.join(OUT, 'img-tree')
+    dumps, restores, size = [], [], 0
+    for _ in range(runs + 1):
+        target = Target('tree', mb, forks)
+        dumps.append(target.dump(img))
+        size = pages_bytes(img)
+        restores.append(target.restore(img))
+        target.finish()
+    shutil.rmtree(img, ignore_errors=True)
+    return min(dumps[1:]), min(restores[1:]), size
+
+
 def mbps(nbytes, secs):
     return nbytes / 1e6 / secs if secs > 0 else float('inf')
 
@@ -159,6 +182,8 @@ def main():
     parser.add_argument('--mb', type=int, default=1024, help='memory of the big process, MiB')
     parser.add_argument('--runs', type=int, default=5, help='measured rounds (after a warm-up)')
     parser.add_argument('--tiny', type=int, default=10, help='rounds for the fixed cost')
+    parser.add_argument('--tree-forks', type=int, default=100, help='children in the tree')
+    parser.add_argument('--tree-mb', type=int, default=64, help='memory the tree shares, MiB')
     args = parser.parse_args()
 
     for path in (CRIU, os.path.join(BENCH_BIN, 'memhog'), os.path.join(BENCH_BIN, 'bounds')):
@@ -173,6 +198,7 @@ def main():
         print('%d MiB process, min of %d runs after a warm-up:' % (mb, args.runs), flush=True)
         best, size = big_rounds(mb, args.runs)
         tiny_dump, tiny_restore = tiny_rounds(args.tiny)
+        tree = tree_rounds(args.tree_mb, args.tree_forks, args.runs)
     except (BenchError, subprocess.TimeoutExpired, OSError) as e:
         print('bench failed: %s' % e, file=sys.stderr)
         return 1
@@ -193,6 +219,13 @@ def main():
     print('pages images: %.1f MiB for %d MiB of memory' % (size / (1 << 20), mb))
     print('fixed cost, tiny process (min of %d): dump %.1f ms, restore %.1f ms'
           % (args.tiny, tiny_dump * 1000, tiny_restore * 1000))
+    nproc = args.tree_forks + 1
+    print('tree of %d processes sharing %d MiB copy-on-write: dump %.3f s (%.1f ms per process, '
+          'ratio %.2f to %d tiny dumps), restore %.3f s (ratio %.2f to %d tiny restores)'
+          % (nproc, args.tree_mb, tree[0], tree[0] * 1000 / nproc, tree[0] / (nproc * tiny_dump), nproc,
+             tree[1], tree[1] / (nproc * tiny_restore), nproc))
+    print('tree pages images: %.1f MiB (one copy of the memory: %d MiB, a copy per process: %d MiB)'
+          % (tree[2] / (1 << 20), args.tree_mb, args.tree_mb * nproc))
     shutil.rmtree(OUT, ignore_errors=True)
     return 0
 

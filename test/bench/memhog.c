@@ -3,11 +3,16 @@
  * The benchmark's target: a zdtm-protocol test holding BENCH_MB MiB
  * (default 1024) of private anonymous memory, every page non-zero and
  * different. On SIGTERM it checks a sample of every page and passes.
+ * With BENCH_FORKS=N it forks N children first, which share that memory
+ * copy-on-write and check it too on SIGTERM; it passes if they all did.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "zdtmtst.h"
 
@@ -18,11 +23,56 @@ static uint64_t page_word(size_t page)
 	return 0x9e3779b97f4a7c15ULL * (page + 1) | 1;
 }
 
+static int check(const uint64_t *mem, size_t npages)
+{
+	size_t i, j;
+
+	for (i = 0; i < npages; i++)
+		for (j = 0; j < PAGE / 8; j += 61)
+			if (mem[i * PAGE / 8 + j] != page_word(i) + j)
+				return -1;
+	return 0;
+}
+
+/* Children sharing the memory: each checks it on SIGTERM and exits 0 if right. */
+static pid_t *fork_children(const uint64_t *mem, size_t npages, size_t n)
+{
+	pid_t *kids = calloc(n ? n : 1, sizeof(*kids));
+	size_t k;
+
+	if (!kids)
+		fail("calloc");
+	for (k = 0; k < n; k++) {
+		kids[k] = fork();
+		if (kids[k] < 0)
+			fail_errno("fork");
+		if (kids[k] == 0) {
+			test_waitsig();
+			_exit(check(mem, npages) ? 1 : 0);
+		}
+	}
+	return kids;
+}
+
+static int reap_children(pid_t *kids, size_t n)
+{
+	int status, bad = 0;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		kill(kids[k], SIGTERM);
+		if (reap_child(kids[k], &status, 10000) || !WIFEXITED(status) || WEXITSTATUS(status))
+			bad++;
+	}
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
-	size_t size = 1024UL << 20, npages, i, j;
+	size_t size = 1024UL << 20, npages, i, j, nkids = 0;
 	const char *env;
-	uint64_t *mem;
+	uint64_t *mem = NULL;
+	pid_t *kids;
 
 	test_init(argc, argv);
 	env = getenv("BENCH_MB");
@@ -38,12 +88,16 @@ int main(int argc, char **argv)
 			for (j = 0; j < PAGE / 8; j++)
 				mem[i * PAGE / 8 + j] = page_word(i) + j;
 	}
+	env = getenv("BENCH_FORKS");
+	if (env)
+		nkids = strtoul(env, NULL, 10);
+	kids = fork_children(mem, npages, nkids);
 	test_daemon();
 	test_waitsig();
 
-	for (i = 0; i < npages; i++)
-		for (j = 0; j < PAGE / 8; j += 61)
-			if (mem[i * PAGE / 8 + j] != page_word(i) + j)
-				fail("page %zu: wrong data at word %zu", i, j);
+	if (check(mem, npages))
+		fail("wrong data in memory");
+	if (reap_children(kids, nkids))
+		fail("a child found wrong data or did not end");
 	pass();
 }

@@ -305,6 +305,8 @@ static int prepare(struct restore_tree *tree)
 	ret = restore_tree_read(tree);
 	ret = ret ?: restore_tree_plan(tree);
 	ret = ret ?: restore_cow_resolve(tree);
+	/* before the areas: they must avoid the arena */
+	ret = ret ?: restore_premap_plan(tree);
 	ret = ret ?: restore_shm_collect(tree);
 	ret = ret ?: restore_shm_create(tree);
 	for (i = 0; i < tree->nr && !ret; i++)
@@ -328,6 +330,7 @@ static void drop_criu_copies(struct restore_tree *tree)
 	}
 	files_close_masters(&tree->files);
 	restore_shm_close(tree);
+	restore_premap_release(tree);
 }
 
 static int finish_tree(struct restore_tree *tree)

@@ -333,6 +333,28 @@ static uint64_t area_addr(const struct restore_task *rt, size_t off)
 	return (uint64_t)(uintptr_t)rt->area.base + off;
 }
 
+static size_t copy_xruns(const struct restore_task *rt, struct restorer_run *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rt->nr_xruns; i++) {
+		uint64_t addr;
+		size_t j;
+		bool skip = false;
+
+		/* xruns never cross a VMA (restore-cow.c follows pagemap entries, which don't on dump) */
+		for (j = 0; j < rt->mm->n_vmas && !skip; j++) {
+			const VmaEntry *v = rt->mm->vmas[j];
+
+			if (v->start <= rt->xruns[i].base && rt->xruns[i].base < v->end)
+				skip = restore_premapped(rt, v, &addr);
+		}
+		if (!skip)
+			out[n++] = rt->xruns[i];
+	}
+	return n;
+}
+
 static int fill_vmas_and_runs(struct restore_task *rt, const struct area_layout *l)
 {
 	struct restorer_args *a = rt->area.args;
@@ -353,10 +375,9 @@ static int fill_vmas_and_runs(struct restore_task *rt, const struct area_layout 
 	a->runs = area_addr(rt, l->runs);
 	a->nr_runs =
 		restore_build_runs(rt, d.vmas, d.nr, (struct restorer_run *)(rt->area.base + l->runs), &a->pages_bytes);
-	/* Pages in ancestors' images; the child puts its fd numbers in src_fds. */
-	memcpy(rt->area.base + l->xruns, rt->xruns, rt->nr_xruns * sizeof(struct restorer_run));
+	/* Pages in ancestors' images, but for premapped VMAs; the child puts its fd numbers in src_fds. */
 	a->xruns = area_addr(rt, l->xruns);
-	a->nr_xruns = rt->nr_xruns;
+	a->nr_xruns = copy_xruns(rt, (struct restorer_run *)(rt->area.base + l->xruns));
 	a->nr_srcs = rt->nr_srcs;
 	return 0;
 }
@@ -594,6 +615,9 @@ static void fill_header(struct restore_task *rt, const struct area_layout *l)
 	a->log_fd = -1;
 	a->log_level = log_get_loglevel();
 	a->pages_fd = rt->pages_fd;
+	a->pages_size = rt->pages_size;
+	a->arena_start = rt->tree->arena_start;
+	a->arena_size = rt->tree->arena_size;
 	a->close_fds = area_addr(rt, l->close_fds);
 	a->nr_close_fds = 0;
 	rt->area.close_fds = (int32_t *)(rt->area.base + l->close_fds);

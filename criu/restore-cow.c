@@ -18,11 +18,6 @@
 #include "restore.h"
 #include "util.h"
 
-/* Offsets of each PE_PRESENT entry in its pages image, computed once per ancestor. */
-struct pm_offsets {
-	uint64_t *off;
-};
-
 static struct restore_task *parent_task(const struct restore_tree *tree, const struct restore_task *rt)
 {
 	return rt->is_root ? NULL : restore_tree_find(tree, rt->pstree->ppid);
@@ -87,14 +82,14 @@ static int add_xrun(struct restore_task *rt, const struct restore_task *anc, uin
 	return 0;
 }
 
-static int resolve_range(struct restore_tree *tree, struct restore_task *rt, struct restore_task *anc,
-			 const struct pm_offsets *offs, uint64_t start, uint64_t end, int depth);
+static int resolve_range(struct restore_tree *tree, struct restore_task *rt, struct restore_task *anc, uint64_t start,
+			 uint64_t end, int depth);
 
 /* [start, end) in anc: stored there (PE_PRESENT), or left further up (PE_COW). */
-static int resolve_in(struct restore_tree *tree, struct restore_task *rt, struct restore_task *anc,
-		      const struct pm_offsets *offs, uint64_t start, uint64_t end, int depth)
+static int resolve_in(struct restore_tree *tree, struct restore_task *rt, struct restore_task *anc, uint64_t start,
+		      uint64_t end, int depth)
 {
-	const uint64_t *off = offs[anc->index].off;
+	const uint64_t *off = anc->pm_off;
 	size_t p = entry_after(anc->pm, anc->nr_pm, start);
 	size_t c = entry_after(anc->cow_pm, anc->nr_cow_pm, start);
 	uint64_t stop;
@@ -102,12 +97,12 @@ static int resolve_in(struct restore_tree *tree, struct restore_task *rt, struct
 	if (p < anc->nr_pm && anc->pm[p]->vaddr <= start) {
 		stop = min(end, entry_end(anc->pm[p]));
 		return add_xrun(rt, anc, start, stop - start, off[p] + (start - anc->pm[p]->vaddr))
-			       ?: (stop < end ? resolve_in(tree, rt, anc, offs, stop, end, depth) : 0);
+			       ?: (stop < end ? resolve_in(tree, rt, anc, stop, end, depth) : 0);
 	}
 	if (c < anc->nr_cow_pm && anc->cow_pm[c]->vaddr <= start) {
 		stop = min(end, entry_end(anc->cow_pm[c]));
-		return resolve_range(tree, rt, parent_task(tree, anc), offs, start, stop, depth + 1)
-			       ?: (stop < end ? resolve_in(tree, rt, anc, offs, stop, end, depth) : 0);
+		return resolve_range(tree, rt, parent_task(tree, anc), start, stop, depth + 1)
+			       ?: (stop < end ? resolve_in(tree, rt, anc, stop, end, depth) : 0);
 	}
 	pr_err("pagemap-%d.img: the page at 0x%llx is said to be in its parent's images, but process %d has no "
 	       "such page\n",
@@ -115,8 +110,8 @@ static int resolve_in(struct restore_tree *tree, struct restore_task *rt, struct
 	return -EINVAL;
 }
 
-static int resolve_range(struct restore_tree *tree, struct restore_task *rt, struct restore_task *anc,
-			 const struct pm_offsets *offs, uint64_t start, uint64_t end, int depth)
+static int resolve_range(struct restore_tree *tree, struct restore_task *rt, struct restore_task *anc, uint64_t start,
+			 uint64_t end, int depth)
 {
 	if (!anc || anc->zombie || depth > RESTORER_MAX_SOURCES) {
 		pr_err("pagemap-%d.img: pages at 0x%llx are said to be in an ancestor's images, but %s\n", rt->pid,
@@ -126,24 +121,24 @@ static int resolve_range(struct restore_tree *tree, struct restore_task *rt, str
 				     : "the chain of ancestors is too long");
 		return -EINVAL;
 	}
-	return resolve_in(tree, rt, anc, offs, start, end, depth);
+	return resolve_in(tree, rt, anc, start, end, depth);
 }
 
-static int compute_offsets(const struct restore_tree *tree, struct pm_offsets *offs)
+static int compute_offsets(const struct restore_tree *tree)
 {
 	size_t i, j;
 
 	for (i = 0; i < tree->nr; i++) {
-		const struct restore_task *rt = &tree->tasks[i];
+		struct restore_task *rt = &tree->tasks[i];
 		uint64_t off = 0;
 
 		if (rt->zombie)
 			continue;
-		offs[i].off = xmalloc((rt->nr_pm + 1) * sizeof(uint64_t));
-		if (!offs[i].off)
+		rt->pm_off = xmalloc((rt->nr_pm + 1) * sizeof(uint64_t));
+		if (!rt->pm_off)
 			return -ENOMEM;
 		for (j = 0; j < rt->nr_pm; j++) {
-			offs[i].off[j] = off;
+			rt->pm_off[j] = off;
 			off += (uint64_t)rt->pm[j]->nr_pages << PAGE_SHIFT;
 		}
 	}
@@ -169,19 +164,15 @@ static int open_sources(struct restore_tree *tree, struct restore_task *rt)
 
 int restore_cow_resolve(struct restore_tree *tree)
 {
-	struct pm_offsets *offs;
 	size_t i, j;
-	int ret = 0;
+	int ret;
 
-	offs = xzalloc(tree->nr * sizeof(*offs));
-	if (!offs)
-		return -ENOMEM;
-	ret = compute_offsets(tree, offs);
+	ret = compute_offsets(tree);
 	for (i = 0; i < tree->nr && !ret; i++) {
 		struct restore_task *rt = &tree->tasks[i];
 
 		for (j = 0; j < rt->nr_cow_pm && !ret; j++)
-			ret = resolve_range(tree, rt, parent_task(tree, rt), offs, rt->cow_pm[j]->vaddr,
+			ret = resolve_range(tree, rt, parent_task(tree, rt), rt->cow_pm[j]->vaddr,
 					    entry_end(rt->cow_pm[j]), 1);
 		if (!ret && rt->nr_xruns)
 			pr_info("process %d: %zu runs of pages from %zu ancestors' images\n", rt->pid, rt->nr_xruns,
@@ -189,9 +180,6 @@ int restore_cow_resolve(struct restore_tree *tree)
 	}
 	for (i = 0; i < tree->nr && !ret; i++)
 		ret = open_sources(tree, &tree->tasks[i]);
-	for (i = 0; i < tree->nr; i++)
-		free(offs[i].off);
-	free(offs);
 	return ret;
 }
 

@@ -303,6 +303,11 @@ void restore_free_images(struct restore_task *rt)
 	rt->pm = rt->cow_pm = NULL;
 	rt->nr_pm = rt->nr_cow_pm = 0;
 	restore_cow_close(rt);
+	free(rt->pm_off);
+	free(rt->premap);
+	free(rt->premap_addr);
+	rt->pm_off = rt->premap_addr = NULL;
+	rt->premap = NULL;
 	free(rt->xruns);
 	rt->xruns = NULL;
 	rt->nr_xruns = 0;

@@ -155,6 +155,7 @@ void restore_tree_free(struct restore_tree *tree)
 	tree->tasks = NULL;
 	files_free_set(&tree->files);
 	restore_shm_free(tree);
+	restore_premap_release(tree);
 	for (i = 0; i < tree->nr; i++)
 		img_free_entry(&tree->entries[i]->base);
 	free(tree->entries);
@@ -653,7 +654,9 @@ int restore_tree_build(struct restore_task *rt)
 	struct tree_sync *sync = rt->tree->sync;
 	int ret;
 
-	ret = fork_children(rt);
+	/* the children inherit it, shared copy-on-write */
+	ret = restore_premap_fill(rt);
+	ret = ret ?: fork_children(rt);
 	ret = ret ?: injected_fault(rt);
 	if (ret)
 		return ret;

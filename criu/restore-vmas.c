@@ -23,25 +23,76 @@ static const VmaEntry *vma_at(const MmEntry *mm, size_t *vi, uint64_t addr)
 	return *vi < mm->n_vmas && mm->vmas[*vi]->start <= addr ? mm->vmas[*vi] : NULL;
 }
 
-/* Runs that touch in memory within one VMA are one read: they touch in the pages image too. */
-static bool runs_join(const PagemapEntry *prev, const PagemapEntry *pe, const VmaEntry *v)
+static bool vma_premapped(const struct restore_task *rt, size_t i)
 {
-	uint64_t prev_end = prev->vaddr + ((uint64_t)prev->nr_pages << PAGE_SHIFT);
+	return rt->premap && (rt->premap[i] == PREMAP_FRESH || rt->premap[i] == PREMAP_INHERIT);
+}
 
-	return prev_end == pe->vaddr && v && pe->vaddr > v->start;
+/*
+ * Where the stretch of [a, end) starting at a stops being all premapped or
+ * all not: premapped VMAs were filled before the fork, their pages are not
+ * the restorer's to read.
+ */
+static uint64_t stretch_end(const struct restore_task *rt, size_t vi, const VmaEntry *v, uint64_t a, uint64_t end,
+			    bool *premapped)
+{
+	size_t j;
+
+	*premapped = v && vma_premapped(rt, vi);
+	if (*premapped)
+		return min(end, (uint64_t)v->end);
+	for (j = vi; j < rt->mm->n_vmas && rt->mm->vmas[j]->start < end; j++)
+		if (rt->mm->vmas[j]->start > a && vma_premapped(rt, j))
+			return rt->mm->vmas[j]->start;
+	return end;
+}
+
+/*
+ * The restorer's runs, or only their count (runs NULL). Pieces that touch
+ * in memory and in the pages image within one VMA are one read.
+ */
+static size_t walk_runs(const struct restore_task *rt, struct restorer_run *runs, uint64_t *bytes)
+{
+	uint64_t off = 0, last_end = 0, last_off_end = 0, total = 0;
+	size_t i, n = 0, vi = 0;
+
+	for (i = 0; i < rt->nr_pm; i++) {
+		uint64_t a = rt->pm[i]->vaddr, end = a + ((uint64_t)rt->pm[i]->nr_pages << PAGE_SHIFT);
+
+		while (a < end) {
+			const VmaEntry *v = vma_at(rt->mm, &vi, a);
+			bool premapped;
+			uint64_t b = stretch_end(rt, vi, v, a, end, &premapped);
+
+			if (!premapped) {
+				bool join = n && last_end == a && last_off_end == off && v && a > v->start;
+
+				if (!join) {
+					if (runs) {
+						memset(&runs[n], 0, sizeof(runs[n]));
+						runs[n].base = a;
+						runs[n].off = off;
+					}
+					n++;
+				}
+				if (runs)
+					runs[n - 1].len += b - a;
+				last_end = b;
+				last_off_end = off + (b - a);
+				total += b - a;
+			}
+			off += b - a;
+			a = b;
+		}
+	}
+	if (bytes)
+		*bytes = total;
+	return n;
 }
 
 size_t restore_count_runs(const struct restore_task *rt)
 {
-	size_t i, nr = 0, vi = 0;
-
-	for (i = 0; i < rt->nr_pm; i++) {
-		const VmaEntry *v = vma_at(rt->mm, &vi, rt->pm[i]->vaddr);
-
-		if (!i || !runs_join(rt->pm[i - 1], rt->pm[i], v))
-			nr++;
-	}
-	return nr;
+	return walk_runs(rt, NULL, NULL);
 }
 
 size_t restore_names_size(const struct restore_task *rt)
@@ -110,6 +161,10 @@ static void fill_one_vma(const struct restore_task *rt, size_t i, bool filled, s
 	if (v->has_shmid)
 		rv->map_flags &= ~MAP_ANONYMOUS;
 	rv->how = filled ? RVMA_FILL : 0;
+	if (vma_premapped(rt, i)) {
+		rv->how = RVMA_PREMAP;
+		rv->premap = rt->premap_addr[i];
+	}
 	name = vma_anon_name(v, &len);
 	if (name) {
 		memcpy(*names, name, len);
@@ -159,6 +214,9 @@ static uint64_t mark_merge_guards(struct restorer_vma *rv, const VmaEntry *const
 	size_t i;
 
 	for (i = 1; i < n; i++) {
+		/* a premapped VMA comes with its own anon_vma and offset: it merges with nothing fresh */
+		if ((rv[i - 1].how | rv[i].how) & RVMA_PREMAP)
+			continue;
 		if (!vmas_would_merge(src[i - 1], src[i]))
 			continue;
 		rv[i - 1].how |= RVMA_TOUCH;
@@ -227,25 +285,8 @@ static void mark_uffd_runs(const struct restorer_vma *rv, size_t nr_vmas, struct
 size_t restore_build_runs(const struct restore_task *rt, const struct restorer_vma *rv, size_t nr_vmas,
 			  struct restorer_run *runs, uint64_t *bytes)
 {
-	uint64_t off = 0;
-	size_t i, n = 0, vi = 0;
+	size_t n = walk_runs(rt, runs, bytes);
 
-	for (i = 0; i < rt->nr_pm; i++) {
-		const VmaEntry *v = vma_at(rt->mm, &vi, rt->pm[i]->vaddr);
-		uint64_t len = (uint64_t)rt->pm[i]->nr_pages << PAGE_SHIFT;
-
-		if (i && runs_join(rt->pm[i - 1], rt->pm[i], v)) {
-			runs[n - 1].len += len;
-		} else {
-			memset(&runs[n], 0, sizeof(runs[n]));
-			runs[n].base = rt->pm[i]->vaddr;
-			runs[n].len = len;
-			runs[n].off = off;
-			n++;
-		}
-		off += len;
-	}
 	mark_uffd_runs(rv, nr_vmas, runs, n);
-	*bytes = off;
 	return n;
 }

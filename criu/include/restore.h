@@ -49,6 +49,8 @@ struct restore_thread {
 
 struct restore_tree;
 
+enum { PREMAP_NONE, PREMAP_WANTED, PREMAP_FRESH, PREMAP_INHERIT };
+
 /* How a process gets its session and group (restore-tree.c). */
 struct task_plan {
 	uint32_t born_sid;    /* the session it is forked in (0: criu's) */
@@ -98,6 +100,10 @@ struct restore_task {
 	struct restorer_run *xruns;
 	size_t nr_xruns, xruns_cap;
 	pid_t srcs[RESTORER_MAX_SOURCES];  /* ancestors, by index of xruns[].src */
+	uint64_t *pm_off;		   /* offset of each pm entry in the pages image */
+	/* Premapped VMAs (restore-premap.c): PREMAP_* and arena address per vma of mm; NULL: none. */
+	uint8_t *premap;
+	uint64_t *premap_addr;
 	int src_fds[RESTORER_MAX_SOURCES]; /* criu's dups of their pages images */
 	size_t nr_srcs;
 	uint64_t pages_size;
@@ -139,6 +145,7 @@ struct restore_tree {
 	size_t nr_shm;
 	struct restore_helper *helpers;
 	size_t nr_helpers, helpers_cap;
+	uint64_t arena_start, arena_size; /* premapped memory, reserved in criu */
 	int max_fd; /* highest fd number of any process */
 	bool subreaper_set;
 };
@@ -158,6 +165,14 @@ size_t restore_tree_nr_processes(const struct restore_tree *tree);
 /* restore-cow.c */
 int restore_cow_resolve(struct restore_tree *tree);
 void restore_cow_close(struct restore_task *rt);
+
+/* restore-premap.c */
+int restore_premap_plan(struct restore_tree *tree);
+void restore_premap_release(struct restore_tree *tree);
+/* Is v built before the fork (and where, in the arena)? */
+bool restore_premapped(const struct restore_task *rt, const VmaEntry *v, uint64_t *addr);
+/* In the new process, before it forks: build and fill its premapped VMAs. */
+int restore_premap_fill(struct restore_task *rt);
 
 /* restore-shm.c */
 int restore_shm_collect(struct restore_tree *tree);

@@ -60,6 +60,11 @@ struct restorer_special {
 #define RVMA_ISOLATE 0x4
 /* Private anonymous memory to fill: registered with userfaultfd for UFFDIO_COPY. */
 #define RVMA_UFFD 0x8
+/*
+ * Built and filled before the fork at premap (in the arena), shared
+ * copy-on-write with the parent's: mremap it into place, nothing to fill.
+ */
+#define RVMA_PREMAP 0x10
 
 /* One VMA of the target, mapped by the restorer exactly once. */
 struct restorer_vma {
@@ -74,6 +79,7 @@ struct restorer_vma {
 	uint32_t how;	    /* RVMA_* */
 	uint32_t lock;	    /* mlock() it once its pages are in (it was VM_LOCKED) */
 	uint32_t pad;
+	uint64_t premap; /* RVMA_PREMAP: where it is, in the arena */
 };
 
 /* Same layout as struct iovec, for preadv. */
@@ -174,6 +180,9 @@ struct restorer_args {
 	uint64_t magic;
 	uint64_t area_start;
 	uint64_t area_size;
+	/* Premapped memory of the tree (RVMA_PREMAP), spared by the big unmap; 0: none. */
+	uint64_t arena_start;
+	uint64_t arena_size;
 
 	int32_t log_fd; /* set by the child; -1: no logging */
 	int32_t log_level;
@@ -185,7 +194,8 @@ struct restorer_args {
 	uint64_t nr_vmas;
 	uint64_t runs; /* struct restorer_run[nr_runs], in pages image order */
 	uint64_t nr_runs;
-	uint64_t pages_bytes; /* sum of the runs' lengths: the pages image size */
+	uint64_t pages_bytes; /* sum of the runs' lengths */
+	uint64_t pages_size;  /* the pages image's size (premapped pages are in it, not in runs) */
 	/* Runs in ancestors' pages images, read once the own runs are in. */
 	uint64_t xruns; /* struct restorer_run[nr_xruns] */
 	uint64_t nr_xruns;

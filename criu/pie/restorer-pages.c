@@ -139,7 +139,7 @@ static void unmap_window(struct fill_state *fs)
 /* Map window k of the pages image, populated: it is read right away. */
 static void map_window(struct fill_state *fs, uint64_t off)
 {
-	uint64_t len = fs->args->pages_bytes - off;
+	uint64_t len = fs->args->pages_size - off;
 	long addr;
 
 	unmap_window(fs);
@@ -391,7 +391,10 @@ static void read_other_runs(struct fill_state *fs)
 			i++;
 			continue;
 		}
-		for (j = i; j < fs->args->nr_runs && read_all_runs(fs, j); j++)
+		/* a group is read with one offset: it must be contiguous in the image too */
+		for (j = i + 1; j < fs->args->nr_runs && read_all_runs(fs, j) &&
+				fs->runs[j].off == fs->runs[j - 1].off + fs->runs[j - 1].len;
+		     j++)
 			;
 		read_runs(fs, i, j);
 		i = j;

@@ -77,18 +77,60 @@ static void park_specials(struct restorer_args *args)
 	}
 }
 
-/* Everything outside the area is criu's, not the target's. */
-static void unmap_old_memory(struct restorer_args *args)
+static void unmap_range(struct restorer_args *args, uint64_t start, uint64_t end)
 {
-	uint64_t end = args->area_start + args->area_size;
 	long ret;
 
-	ret = sys_munmap(0, args->area_start);
+	if (start >= end)
+		return;
+	ret = sys_munmap(start, end - start);
 	if (ret)
-		restorer_fail(args, RESTORE_EXIT_UNMAP, "Error (restorer): can't unmap memory below the area:", ret);
-	ret = sys_munmap(end, RST_TASK_SIZE_MAX - end);
-	if (ret)
-		restorer_fail(args, RESTORE_EXIT_UNMAP, "Error (restorer): can't unmap memory above the area:", ret);
+		restorer_fail(args, RESTORE_EXIT_UNMAP, "Error (restorer): can't unmap criu's memory at", start);
+}
+
+/* Everything outside the area (and the arena of premapped memory) is criu's, not the target's. */
+static void unmap_old_memory(struct restorer_args *args)
+{
+	uint64_t a0 = args->area_start, a1 = a0 + args->area_size;
+	uint64_t b0 = args->arena_start, b1 = b0 + args->arena_size;
+
+	if (!args->arena_size) {
+		unmap_range(args, 0, a0);
+		unmap_range(args, a1, RST_TASK_SIZE_MAX);
+		return;
+	}
+	if (b0 < a0) {
+		unmap_range(args, 0, b0);
+		unmap_range(args, b1, a0);
+		unmap_range(args, a1, RST_TASK_SIZE_MAX);
+	} else {
+		unmap_range(args, 0, a0);
+		unmap_range(args, a1, b0);
+		unmap_range(args, b1, RST_TASK_SIZE_MAX);
+	}
+}
+
+/* Premapped VMAs go first, from the arena; what is left of the arena goes. */
+static void move_premapped(struct restorer_args *args)
+{
+	struct restorer_vma *vmas = ptr(args->vmas);
+	uint64_t i;
+	long ret;
+
+	for (i = 0; i < args->nr_vmas; i++) {
+		struct restorer_vma *v = &vmas[i];
+
+		if (!(v->how & RVMA_PREMAP))
+			continue;
+		ret = sys_mremap(v->premap, v->end - v->start, v->end - v->start, MREMAP_MAYMOVE | MREMAP_FIXED,
+				 v->start);
+		if (ret != (long)v->start) {
+			pie_log(args->log_fd, "Error (restorer): can't move premapped vma to", v->start);
+			restorer_fail(args, RESTORE_EXIT_MAP_VMA, "Error (restorer): mremap returned", ret);
+		}
+	}
+	if (args->arena_size)
+		unmap_range(args, args->arena_start, args->arena_start + args->arena_size);
 }
 
 static void place_specials(struct restorer_args *args)
@@ -114,6 +156,9 @@ static uint32_t initial_prot(const struct restorer_vma *v)
 	/* Filling and touching write to the VMA: it stays writable until protect_vmas(). */
 	if (v->how & (RVMA_FILL | RVMA_TOUCH))
 		return v->prot | PROT_READ | PROT_WRITE;
+	/* premapped memory was filled read-write */
+	if (v->how & RVMA_PREMAP)
+		return PROT_READ | PROT_WRITE;
 	return v->prot;
 }
 
@@ -223,11 +268,12 @@ static void map_vmas(struct restorer_args *args)
 	struct restorer_vma *vmas = ptr(args->vmas);
 	uint64_t i;
 
+	move_premapped(args);
 	for (i = 0; i < args->nr_vmas; i++)
-		if (!(vmas[i].how & RVMA_ISOLATE))
+		if (!(vmas[i].how & (RVMA_ISOLATE | RVMA_PREMAP)))
 			map_in_place(args, &vmas[i]);
 	for (i = 0; i < args->nr_vmas; i++)
-		if (vmas[i].how & RVMA_ISOLATE)
+		if ((vmas[i].how & RVMA_ISOLATE) && !(vmas[i].how & RVMA_PREMAP))
 			map_isolated(args, &vmas[i]);
 	for (i = 0; i < args->nr_vmas; i++) {
 		advise_vma(args, &vmas[i]);

@@ -14,9 +14,16 @@
  * images must hold less than 40 MiB: the 32 MiB that all processes still
  * share are stored once; a copy per process would be 128 MiB, a single
  * extra copy 64 MiB. They must hold at least 32 MiB, the pattern itself.
+ *
+ * And the memory must still be shared after restore, not copied: the
+ * root's mapping must have at least 30 MiB of Shared_Dirty pages in
+ * /proc/self/smaps while the children live (a restore giving each process
+ * its own copy would use 4 times the memory).
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -70,6 +77,35 @@ static int check_mem(int who, char *why, size_t len)
 		}
 	}
 	return 0;
+}
+
+/* Shared_Dirty of the mapping at mem, in kB, from /proc/self/smaps; -1 if not found. */
+static long shared_dirty_kb(void)
+{
+	char line[256], head[32];
+	long kb = -1;
+	bool ours = false;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	snprintf(head, sizeof(head), "%lx-", (unsigned long)mem);
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' ') && line[0] != ' ')
+			ours = !strncmp(line, head, strlen(head));
+		if (ours && sscanf(line, "Shared_Dirty: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+static void check_shared(char *why, size_t len)
+{
+	long kb = shared_dirty_kb();
+
+	if (!why[0] && kb < 30 * 1024)
+		snprintf(why, len, "the root's memory is not shared with its children: Shared_Dirty %ld kB", kb);
 }
 
 static void child(int who, int ready_fd) __attribute__((noreturn));
@@ -151,9 +187,16 @@ int main(int argc, char **argv)
 		fail("set-up: %s", why);
 	}
 
+	check_shared(why, sizeof(why));
+	if (why[0]) {
+		stop_children(why, sizeof(why));
+		fail("set-up: %s", why);
+	}
+
 	test_daemon();
 	test_waitsig();
 
+	check_shared(why, sizeof(why));
 	check_mem(-1, why, sizeof(why));
 	stop_children(why, sizeof(why));
 	if (why[0])

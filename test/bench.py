@@ -159,8 +159,8 @@ def tiny_rounds(count):
 
 
 def tree_rounds(mb, forks, runs):
-    """A process and its children sharing mb MiB copy-on-write: a new
-    tree each round, since a restored tree no longer shares its pages."""
+    """A process and its children sharing mb MiB copy-on-write, a new
+    tree each round (the dump of an original, not of a restored one)."""
     img = os.path.join(OUT, 'img-tree')
     dumps, restores, size = [], [], 0
     for _ in range(runs + 1):

@@ -20,6 +20,7 @@
 #include "core.h"
 #include "cr-context.h"
 #include "files.h"
+#include "freezer.h"
 #include "image.h"
 #include "inventory.pb-c.h"
 #include "log.h"
@@ -55,6 +56,7 @@ struct dump_ctx {
 	pid_t root;
 	struct file_desc_table *fdt;
 	struct compel_journal *journal;
+	struct freezer freezer; /* --freeze-cgroup */
 	struct pstree tree;
 	struct shm_dumped shm;	 /* shared memory ranges saved so far */
 	struct proc_dump *procs; /* tree order: parents first */
@@ -338,6 +340,8 @@ static void dump_cleanup(struct dump_ctx *dc, bool ok)
 	free(dc->procs);
 	free(dc->shm.r);
 	pstree_free(&dc->tree);
+	/* the cgroup is thawed by now, unless a thaw failed: try again (the guard does too) */
+	freezer_close(&dc->freezer);
 	compel_guard_finish(dc->journal);
 	fdt_destroy(dc->fdt);
 }
@@ -362,7 +366,8 @@ static int dump_tree(struct dump_ctx *dc)
 
 int cr_dump(struct cr_ctx *cr)
 {
-	struct dump_ctx dc = { .cr = cr, .root = cr->opts->tree_pid };
+	struct dump_ctx dc = { .cr = cr, .root = cr->opts->tree_pid, .freezer = { .dirfd = -1 } };
+	struct freezer *fz = NULL;
 	uint64_t start = now_ns(CLOCK_MONOTONIC);
 	size_t nr_procs;
 	int ret;
@@ -379,7 +384,15 @@ int cr_dump(struct cr_ctx *cr)
 		dump_cleanup(&dc, false);
 		return -ENOMEM;
 	}
-	ret = pstree_seize(dc.root, cr->opts->timeout, &dc.tree);
+	if (cr->opts->freeze_cgroup) {
+		ret = freezer_open(&dc.freezer, cr->opts->freeze_cgroup, dc.journal);
+		if (ret) {
+			dump_cleanup(&dc, false);
+			return ret;
+		}
+		fz = &dc.freezer;
+	}
+	ret = pstree_seize(dc.root, cr->opts->timeout, fz, &dc.tree);
 	if (ret) {
 		dump_cleanup(&dc, false);
 		return ret;

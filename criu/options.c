@@ -23,6 +23,7 @@ enum {
 	OPT_DISPLAY_STATS,
 	OPT_FEATURE,
 	OPT_ALL,
+	OPT_FREEZE_CGROUP,
 	OPT_VERSION,
 	OPT_UNSUPPORTED, /* every option from here on is known but not supported */
 };
@@ -50,6 +51,7 @@ static const struct option long_opts[] = {
 	{ "display-stats", no_argument, NULL, OPT_DISPLAY_STATS },
 	{ "feature", required_argument, NULL, OPT_FEATURE },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	/* Known to CRIU, not supported here yet. */
 	{ "ext-unix-sk", optional_argument, NULL, OPT_UNSUPPORTED },
 	{ "tcp-established", no_argument, NULL, OPT_UNSUPPORTED },
@@ -66,7 +68,6 @@ static const struct option long_opts[] = {
 	{ "cgroup-props-file", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "cgroup-dump-controller", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "cgroup-yard", required_argument, NULL, OPT_UNSUPPORTED },
-	{ "freeze-cgroup", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "external", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "inherit-fd", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "ext-mount-map", required_argument, NULL, OPT_UNSUPPORTED },
@@ -186,6 +187,8 @@ void usage(void)
 	       "  -d|--restore-detached    detach from the restored tree\n"
 	       "  --pidfile FILE           write the restored root's PID, relative to the work dir\n"
 	       "  --timeout N              seconds to wait for the tree to freeze\n"
+	       "  --freeze-cgroup PATH     dump: freeze this cgroup (v1 freezer or v2), which holds\n"
+	       "                           the whole tree, while the tree is seized\n"
 	       "  --no-default-config      do not read default configuration files\n");
 }
 
@@ -293,6 +296,9 @@ static int apply_option(struct cr_options *opts, int c, const char *arg, const c
 		break;
 	case OPT_ALL:
 		opts->check_all = true;
+		break;
+	case OPT_FREEZE_CGROUP:
+		opts->freeze_cgroup = (char *)arg;
 		break;
 	case OPT_UNSUPPORTED:
 		if (!opts->unsupported)

@@ -5,6 +5,12 @@
  * exit, so the tree is walked again until a pass over the stopped tasks
  * finds nothing new: a stopped task creates nothing, so whatever a pass
  * finds was created before its parent stopped.
+ *
+ * With --freeze-cgroup the first pass runs while the tree's cgroup is
+ * frozen, so it finds the whole tree at once and nothing races it; it only
+ * interrupts each thread, as a frozen task takes the interrupt once thawed.
+ * The usual passes then confirm the tree, and pick up what the frozen pass
+ * had to leave for after the thaw.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <time.h>
 
+#include "freezer.h"
 #include "log.h"
 #include "proc-parse.h"
 #include "pstree.h"
@@ -22,6 +30,21 @@
 #include "util.h"
 
 #define PSTREE_MAX_PASSES 64
+
+/*
+ * For the tests: hold the cgroup frozen this many milliseconds once the
+ * tree is interrupted, so that a test can kill criu there and see its guard
+ * thaw the cgroup.
+ */
+#define FAULT_FROZEN_ENV "CRIU_FAULT_FROZEN_HOLD_MS"
+
+/* One walk of the tree, and how to seize what it finds. */
+struct walk {
+	struct pstree *t;
+	unsigned timeout;
+	struct freezer *fz; /* --freeze-cgroup, or NULL */
+	bool frozen;	    /* the cgroup is frozen: interrupt only, wait after the thaw */
+};
 
 struct pstree_item *pstree_find(const struct pstree *t, pid_t pid)
 {
@@ -43,14 +66,40 @@ static bool item_has_thread(const struct pstree_item *item, pid_t tid)
 	return false;
 }
 
-static int seize_thread(struct pstree *t, struct pstree_item *item, pid_t tid, unsigned timeout)
+/* Freezing the cgroup only holds the tree still if all of it is inside. */
+static int check_in_cgroup(struct walk *w, const struct pstree_item *item, pid_t tid)
+{
+	struct proc_stat st;
+
+	/* an exiting thread has left its cgroup already; the seize finds it gone */
+	if (freezer_has_thread(w->fz, tid) || task_exiting(tid))
+		return 0;
+	if (parse_proc_stat(item->pid, &st))
+		snprintf(st.comm, sizeof(st.comm), "?");
+	if (tid == item->pid)
+		pr_err("process %d (%s) of the tree of %d is not in cgroup %s: --freeze-cgroup needs the whole tree in "
+		       "it\n",
+		       tid, st.comm, w->t->items[0]->pid, w->fz->path);
+	else
+		pr_err("thread %d of process %d (%s) of the tree of %d is not in cgroup %s: --freeze-cgroup needs the "
+		       "whole tree in it\n",
+		       tid, item->pid, st.comm, w->t->items[0]->pid, w->fz->path);
+	return -EINVAL;
+}
+
+static int seize_thread(struct walk *w, struct pstree_item *item, pid_t tid)
 {
 	bool stopped = false;
 	int ret;
 
+	if (w->fz) {
+		ret = check_in_cgroup(w, item, tid);
+		if (ret)
+			return ret;
+	}
 	if (xgrow(&item->threads, &item->threads_cap, item->nr_threads, sizeof(pid_t)))
 		return -ENOMEM;
-	ret = seize_task(tid, timeout, &stopped);
+	ret = w->frozen ? seize_task_begin(tid) : seize_task(tid, w->timeout, &stopped);
 	if (ret == -ESRCH) {
 		/* the thread exited meanwhile: it is not part of the dump */
 		pr_debug("pstree: thread %d of %d is gone\n", tid, item->pid);
@@ -60,7 +109,7 @@ static int seize_thread(struct pstree *t, struct pstree_item *item, pid_t tid, u
 		return ret;
 	item->threads[item->nr_threads++] = tid;
 	item->was_stopped |= stopped;
-	t->nr_threads++;
+	w->t->nr_threads++;
 	return 1;
 }
 
@@ -80,7 +129,7 @@ static struct pstree_item *add_item(struct pstree *t, pid_t pid, struct pstree_i
 }
 
 /* Threads listed in /proc/PID/task and not seized yet; returns how many were added. */
-static int seize_new_threads(struct pstree *t, struct pstree_item *item, unsigned timeout)
+static int seize_new_threads(struct walk *w, struct pstree_item *item)
 {
 	char path[64];
 	struct dirent *de;
@@ -89,7 +138,9 @@ static int seize_new_threads(struct pstree *t, struct pstree_item *item, unsigne
 
 	/* the leader first, so that item->threads[0] is the process */
 	if (!item->nr_threads) {
-		ret = seize_thread(t, item, item->pid, timeout);
+		if (w->frozen && freezer_seize_blocks(w->fz, item->pid))
+			return 0; /* the next pass seizes it, after the thaw */
+		ret = seize_thread(w, item, item->pid);
 		if (ret <= 0)
 			return ret ? ret : -ESRCH;
 		added++;
@@ -105,7 +156,7 @@ static int seize_new_threads(struct pstree *t, struct pstree_item *item, unsigne
 
 		if (tid <= 0 || item_has_thread(item, tid))
 			continue;
-		ret = seize_thread(t, item, tid, timeout);
+		ret = seize_thread(w, item, tid);
 		if (ret < 0)
 			break;
 		added += ret;
@@ -122,8 +173,9 @@ static int add_zombie(struct pstree_item *item, const struct proc_stat *st)
 	return 0;
 }
 
-static int add_child(struct pstree *t, struct pstree_item *parent, pid_t pid, unsigned timeout)
+static int add_child(struct walk *w, struct pstree_item *parent, pid_t pid)
 {
+	struct pstree *t = w->t;
 	struct pstree_item *item;
 	struct proc_stat st;
 	int ret;
@@ -139,8 +191,11 @@ static int add_child(struct pstree *t, struct pstree_item *parent, pid_t pid, un
 	}
 	if (st.state == 'Z')
 		return add_zombie(item, &st);
-	ret = seize_new_threads(t, item, timeout);
+	ret = seize_new_threads(w, item);
 	if (ret == -ESRCH) {
+		/* it exited meanwhile: its parent can't have reaped it, being stopped */
+		if (!parse_proc_stat(pid, &st) && st.state == 'Z')
+			return add_zombie(item, &st);
 		t->nr--;
 		free(item);
 		return 0;
@@ -148,33 +203,66 @@ static int add_child(struct pstree *t, struct pstree_item *parent, pid_t pid, un
 	return ret < 0 ? ret : 1;
 }
 
-/* Children of every thread of item not in the tree yet; returns how many were added. */
-static int add_new_children(struct pstree *t, struct pstree_item *item, unsigned timeout)
+/* Children of thread tid of item not in the tree yet; returns how many were added. */
+static int add_children_of(struct walk *w, struct pstree_item *item, pid_t tid)
+{
+	char path[96], *buf, *p, *end;
+	int added = 0, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", item->pid, tid);
+	buf = read_file_at(AT_FDCWD, path, NULL);
+	if (!buf)
+		return 0; /* the thread exited */
+	for (p = buf;; p = end) {
+		pid_t pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (pid <= 0 || pstree_find(w->t, pid))
+			continue;
+		ret = add_child(w, item, pid);
+		if (ret < 0)
+			break;
+		added += ret;
+	}
+	free(buf);
+	return ret < 0 ? ret : added;
+}
+
+/*
+ * Children of every thread of item not in the tree yet; returns how many
+ * were added. A process the frozen pass leaves for later has no thread
+ * seized yet: its children are found through all of its threads, which
+ * can't fork while frozen.
+ */
+static int add_new_children(struct walk *w, struct pstree_item *item)
 {
 	int added = 0, ret = 0;
+	struct dirent *de;
+	char path[64];
 	size_t i;
+	DIR *d;
 
-	for (i = 0; i < item->nr_threads && ret >= 0; i++) {
-		char path[96], *buf, *p, *end;
-
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", item->pid, item->threads[i]);
-		buf = read_file_at(AT_FDCWD, path, NULL);
-		if (!buf)
-			continue; /* the thread exited */
-		for (p = buf;; p = end) {
-			pid_t pid = strtol(p, &end, 10);
-
-			if (end == p)
-				break;
-			if (pid <= 0 || pstree_find(t, pid))
-				continue;
-			ret = add_child(t, item, pid, timeout);
-			if (ret < 0)
-				break;
+	if (item->nr_threads || !w->frozen) {
+		for (i = 0; i < item->nr_threads && ret >= 0; i++) {
+			ret = add_children_of(w, item, item->threads[i]);
 			added += ret;
 		}
-		free(buf);
+		return ret < 0 ? ret : added;
 	}
+	snprintf(path, sizeof(path), "/proc/%d/task", item->pid);
+	d = opendir(path);
+	if (!d)
+		return 0; /* gone: the next pass tells */
+	while (ret >= 0 && (de = readdir(d))) {
+		pid_t tid = atoi(de->d_name);
+
+		if (tid <= 0)
+			continue;
+		ret = add_children_of(w, item, tid);
+		added += ret;
+	}
+	closedir(d);
 	return ret < 0 ? ret : added;
 }
 
@@ -195,33 +283,160 @@ static int fill_ids(struct pstree *t)
 	return 0;
 }
 
-int pstree_seize(pid_t root, unsigned timeout, struct pstree *t)
+/* One pass over every process known so far; returns how many threads and processes it added. */
+static int walk_pass(struct walk *w)
 {
-	int pass, ret, added;
+	int added = 0, ret;
 	size_t i;
+
+	/* w->t->nr grows as children are added: they are walked in the same pass */
+	for (i = 0; i < w->t->nr; i++) {
+		struct pstree_item *item = w->t->items[i];
+
+		if (item->zombie)
+			continue;
+		ret = seize_new_threads(w, item);
+		if (ret >= 0) {
+			added += ret;
+			ret = add_new_children(w, item);
+		}
+		if (ret < 0)
+			return ret;
+		added += ret;
+	}
+	return added;
+}
+
+/* The leader of item exited while interrupted: a zombie now, if the whole process went. */
+static int leader_exited(struct pstree_item *item)
+{
+	struct proc_stat st;
+
+	if (!item->parent || item->nr_threads || parse_proc_stat(item->pid, &st) || st.state != 'Z') {
+		pr_err("process %d exited while the tree was being seized\n", item->pid);
+		return -EAGAIN;
+	}
+	return add_zombie(item, &st);
+}
+
+/* Wait for the stops of the threads of item interrupted while frozen. */
+static int wait_item(struct walk *w, struct pstree_item *item)
+{
+	bool leader_gone = false;
+	int ret = 0, r;
+	size_t j;
+
+	/* the leader last: its exit is only reported once its other threads are reaped */
+	for (j = item->nr_threads; j-- > 0;) {
+		pid_t tid = item->threads[j];
+		bool stopped = false;
+
+		r = seize_task_wait(tid, w->timeout, &stopped);
+		if (!r) {
+			item->was_stopped |= stopped;
+			continue;
+		}
+		/* exited, or let go by seize_task_wait(): not ours any more */
+		memmove(&item->threads[j], &item->threads[j + 1], (item->nr_threads - j - 1) * sizeof(pid_t));
+		item->nr_threads--;
+		w->t->nr_threads--;
+		if (r != -ESRCH && !ret)
+			ret = r;
+		else if (r == -ESRCH && tid == item->pid)
+			leader_gone = true;
+		else if (r == -ESRCH)
+			pr_debug("pstree: thread %d of %d exited while being seized\n", tid, item->pid);
+	}
+	if (ret || !leader_gone)
+		return ret;
+	return leader_exited(item);
+}
+
+/*
+ * After the thaw: every thread interrupted while frozen stops now. Each is
+ * waited for, even after a failure, since only a stopped tracee can be
+ * detached.
+ */
+static int wait_interrupted(struct walk *w)
+{
+	int ret = 0, r;
+	size_t i;
+
+	for (i = 0; i < w->t->nr; i++) {
+		r = wait_item(w, w->t->items[i]);
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+static void hold_frozen_for_tests(void)
+{
+	const char *env = getenv(FAULT_FROZEN_ENV);
+	struct timespec ts;
+	long ms;
+
+	if (!env || (ms = atol(env)) <= 0)
+		return;
+	pr_warn("holding the cgroup frozen for %ld ms (%s)\n", ms, FAULT_FROZEN_ENV);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * --freeze-cgroup: one pass over the frozen tree interrupts every thread of
+ * it (but a process that would block the seize, see freezer_seize_blocks());
+ * a frozen task takes the interrupt once thawed, so the stops are waited for
+ * after the thaw.
+ */
+static int seize_frozen(struct walk *w)
+{
+	int ret, thaw, wait;
+
+	ret = freezer_freeze(w->fz, w->timeout);
+	if (ret)
+		return ret;
+	w->frozen = true;
+	ret = walk_pass(w);
+	if (ret >= 0)
+		hold_frozen_for_tests();
+	w->frozen = false;
+	thaw = freezer_thaw(w->fz);
+	/*
+	 * Still frozen, no task can stop: waiting would only time out. Criu's
+	 * exit detaches them, and the guard thaws the cgroup then.
+	 */
+	if (thaw)
+		return ret < 0 ? ret : thaw;
+	wait = wait_interrupted(w);
+	if (ret < 0)
+		return ret;
+	if (!wait)
+		pr_info("pstree: %zu processes, %zu threads seized in the frozen cgroup %s\n", w->t->nr,
+			w->t->nr_threads, w->fz->path);
+	return wait;
+}
+
+int pstree_seize(pid_t root, unsigned timeout, struct freezer *fz, struct pstree *t)
+{
+	struct walk w = { .t = t, .timeout = timeout, .fz = fz };
+	int pass, ret;
 
 	memset(t, 0, sizeof(*t));
 	if (!add_item(t, root, NULL))
 		return -ENOMEM;
-	ret = seize_new_threads(t, t->items[0], timeout);
+	ret = fz ? seize_frozen(&w) : seize_new_threads(&w, t->items[0]);
 	if (ret < 0)
 		goto err;
 	for (pass = 0; pass < PSTREE_MAX_PASSES; pass++) {
-		added = 0;
-		for (i = 0; i < t->nr; i++) {
-			if (t->items[i]->zombie)
-				continue;
-			ret = seize_new_threads(t, t->items[i], timeout);
-			if (ret >= 0) {
-				added += ret;
-				ret = add_new_children(t, t->items[i], timeout);
-			}
-			if (ret < 0)
-				goto err;
-			added += ret;
-		}
-		if (!added)
+		ret = walk_pass(&w);
+		if (ret < 0)
+			goto err;
+		if (!ret)
 			break;
+		if (fz)
+			pr_info("pstree: pass %d after the thaw seized %d more threads or processes\n", pass, ret);
 	}
 	if (pass == PSTREE_MAX_PASSES) {
 		pr_err("the tree of %d keeps changing: can't freeze it\n", root);

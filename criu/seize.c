@@ -4,7 +4,10 @@
  * that the task and its parent see no job-control stop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -158,14 +161,37 @@ static int wait_interrupt_stop(pid_t pid, unsigned timeout, bool *was_stopped)
 	return -EIO;
 }
 
-int seize_task(pid_t pid, unsigned timeout, bool *was_stopped)
+/*
+ * Is tid on its way out: gone, a zombie, or exiting (PF_EXITING)? An exiting
+ * thread refuses PTRACE_SEIZE with EPERM and has already left its cgroup.
+ * Quiet, as this only tells a race with exit from a real error.
+ */
+bool task_exiting(pid_t tid)
 {
-	int ret;
+	unsigned long flags;
+	char path[64], *buf, *p;
+	bool ret = false;
 
-	*was_stopped = false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	buf = read_file_at(AT_FDCWD, path, NULL);
+	if (!buf)
+		return true;
+	p = strrchr(buf, ')');
+	/* after the state: ppid, pgrp, session, tty_nr, tpgid, flags */
+	if (p && p[1] == ' ' && p[2] && sscanf(p + 3, "%*d %*d %*d %*d %*d %lu", &flags) == 1)
+		ret = p[2] == 'Z' || p[2] == 'X' || (flags & PF_EXITING_FLAG);
+	free(buf);
+	return ret;
+}
+
+int seize_task_begin(pid_t pid)
+{
+	int err;
+
 	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)PTRACE_O_TRACESYSGOOD)) {
-		int err = errno;
-
+		err = errno;
+		if (err == ESRCH || (err == EPERM && task_exiting(pid)))
+			return -ESRCH;
 		if (err == EPERM)
 			pr_err("can't seize %d: permission denied (ptrace needs CAP_SYS_PTRACE or the same user, and "
 			       "ptrace_scope may forbid it)\n",
@@ -175,15 +201,33 @@ int seize_task(pid_t pid, unsigned timeout, bool *was_stopped)
 		return -err;
 	}
 	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL)) {
+		err = errno;
 		pr_perror("can't interrupt %d", pid);
-		ret = -errno;
-	} else {
-		ret = wait_interrupt_stop(pid, timeout, was_stopped);
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		return -err;
 	}
+	return 0;
+}
+
+int seize_task_wait(pid_t pid, unsigned timeout, bool *was_stopped)
+{
+	int ret;
+
+	*was_stopped = false;
+	ret = wait_interrupt_stop(pid, timeout, was_stopped);
 	if (ret) {
 		if (*was_stopped)
 			kill(pid, SIGSTOP);
 		ptrace(PTRACE_DETACH, pid, NULL, NULL);
 	}
 	return ret;
+}
+
+int seize_task(pid_t pid, unsigned timeout, bool *was_stopped)
+{
+	int ret;
+
+	*was_stopped = false;
+	ret = seize_task_begin(pid);
+	return ret ?: seize_task_wait(pid, timeout, was_stopped);
 }

@@ -41,11 +41,13 @@ Per-test options come from a comment in the first lines of the source:
 
 A dump with --leave-running (-R) in its options switches to that flow: the
 original must keep running untraced and pass its check, then the images
-are restored and the restored copy must pass too.
+are restored and the restored copy must pass too. A dump with
+--freeze-cgroup PATH names the test's own cgroup: the test makes and
+removes it, and the clean-up thaws and removes it if the test could not.
 
 Negative tests (names starting with neg_) are functions below: criu must
-fail cleanly on bad targets, damaged images, a killed dumper and a full
-images directory.
+fail cleanly on bad targets, damaged images, a killed dumper, a full
+images directory and a tree outside its --freeze-cgroup.
 
 Each test prints one line, "PASS name (1.2s)" or "FAIL name: reason" with
 the ends of the logs, and the run ends with "N passed, N failed". The exit
@@ -315,6 +317,33 @@ def unmount_under(path):
     for point in sorted(points, key=len, reverse=True):
         if point == path or point.startswith(path + os.sep):
             subprocess.run(['umount', '-l', point], stderr=subprocess.DEVNULL)
+
+
+def freeze_cgroup_of(flags):
+    """PATH of --freeze-cgroup PATH (or =PATH) in criu options, or None."""
+    for i, flag in enumerate(flags):
+        if flag == '--freeze-cgroup' or flag.startswith('--freeze-cgroup='):
+            return flag.partition('=')[2] or (flags + [None])[i + 1]
+    return None
+
+
+def thaw_cgroup(path, remove=False):
+    """Thaw a cgroup a test made; remove it too once its processes are gone."""
+    if not path or not os.path.isdir(path):
+        return
+    for name, val in (('freezer.state', 'THAWED'), ('cgroup.freeze', '0')):
+        if os.path.exists(os.path.join(path, name)):
+            with open(os.path.join(path, name), 'w') as f:
+                f.write(val)
+    deadline = time.monotonic() + 2
+    while remove and os.path.isdir(path):
+        try:
+            os.rmdir(path)
+        except OSError as e:
+            if time.monotonic() > deadline:
+                print('warning: cannot remove cgroup %s: %s' % (path, e), file=sys.stderr)
+                return
+            time.sleep(0.01)
 
 
 # ---------------------------------------------------------------- tests
@@ -717,10 +746,13 @@ class TestRun:
     # -- clean-up and reporting
 
     def cleanup(self):
+        cgroup = freeze_cgroup_of(self.flags('dump'))
+        thaw_cgroup(cgroup)     # a frozen task would die only once thawed
         for pid in sorted(self.pids):
             kill_pid(pid)
         self.pids.clear()
         sweep_children()
+        thaw_cgroup(cgroup, remove=True)
         self.drain_tty()
         if self.tty_output:
             path = os.path.join(self.out, 'tty.log')
@@ -919,6 +951,67 @@ def dump_refused():
             expect_untouched(t, '%s after the refused dump' % name)
         finally:
             t.cleanup()
+
+
+@negative
+def dump_freeze_cgroup():
+    """--freeze-cgroup with tree_freeze_cgroup (in a v1 freezer cgroup of its
+    own): refused for a cgroup the tree is not in, and for a tree with a
+    child moved out of it, naming the process; criu killed while the cgroup
+    is frozen: its guard thaws it. Each time the cgroup is left thawed and
+    the tree untraced; at the end the test checks its children and passes."""
+    t = TestRun('tree_freeze_cgroup', 'neg_dump_freeze_cgroup')
+    cgroup = freeze_cgroup_of(t.flags('dump'))
+    other = os.path.join(os.path.dirname(cgroup), 'zdtm_neg_freeze_other')
+    dump = lambda path: [CRIU, 'dump', '-t', str(t.pid), '-D', t.img, '-v4', '-o', 'dump.log',
+                         '--freeze-cgroup=' + path]
+
+    def expect_state(path, want, what, timeout=5):
+        deadline = time.monotonic() + timeout
+        while open(os.path.join(path, 'freezer.state')).read().strip() != want:
+            if time.monotonic() > deadline:
+                raise Fail('%s: %s is not %s' % (what, path, want))
+            time.sleep(0.005)
+        why = want == 'THAWED' and t.check_free(what)
+        if why:
+            raise Fail(why)
+
+    def refused(path, pid):
+        expect_fail(dump(path), 'criu dump --freeze-cgroup=' + path, t.out)
+        err = open(os.path.join(t.out, 'criu.err')).read()
+        if 'not in cgroup' not in err or str(pid) not in err:
+            raise Fail('the refusal does not name process %d outside %s: %r' % (pid, path, err[-300:]))
+        expect_state(path, 'THAWED', 'after the refused dump with ' + path, 0)
+
+    try:
+        t.start()
+        t.snapshot_maps()
+        os.makedirs(t.img)
+        os.makedirs(other, exist_ok=True)
+        refused(other, t.pid)
+        # criu holds the cgroup frozen (a hook for the tests) and is killed there
+        t.add_log('dump.log', os.path.join(t.img, 'dump.log'))
+        proc = subprocess.Popen(dump(cgroup), cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=dict(os.environ, CRIU_FAULT_FROZEN_HOLD_MS='10000'))
+        t.pids.add(proc.pid)
+        deadline = time.monotonic() + DUMP_TIMEOUT
+        while 'holding the cgroup frozen' not in ''.join(tail(os.path.join(t.img, 'dump.log'), 50) or []):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise Fail('criu did not hold the cgroup frozen (exit %s)' % proc.poll())
+            time.sleep(0.005)
+        expect_state(cgroup, 'FROZEN', 'while criu holds it frozen', 0)
+        kill_pid(proc.pid)
+        expect_state(cgroup, 'THAWED', 'after criu was killed with the cgroup frozen')
+        note('criu killed while frozen: %s thawed by the guard' % cgroup)
+        kids = open('/proc/%d/task/%d/children' % (t.pid, t.pid)).read().split()
+        kid = next(int(p) for p in kids if proc_comm(int(p)) != 'churner')
+        with open(os.path.join(os.path.dirname(cgroup), 'cgroup.procs'), 'w') as f:
+            f.write(str(kid))
+        refused(cgroup, kid)
+        expect_untouched(t, 'after the refused dumps')
+    finally:
+        t.cleanup()
+        thaw_cgroup(other, remove=True)
 
 
 @negative

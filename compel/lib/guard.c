@@ -5,7 +5,8 @@
  * mapped in the target, the kernel detaches the target, the parasite sees
  * its socket close and returns to the interrupted code by itself; the guard
  * then seizes the target once more and unmaps the parasite area, so that no
- * trace is left.
+ * trace is left. It also undoes a change the dumper made outside the target
+ * (a frozen cgroup, see compel_guard_arm_undo()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +85,26 @@ static int guard_try_clean(struct compel_journal *j)
 	return 1;
 }
 
+_Static_assert(sizeof(struct compel_journal) <= PAGE_SIZE, "the journal is one shared page");
+
+/* The dumper went away with its change still in place: undo it. */
+static void guard_undo(struct compel_journal *j)
+{
+	size_t len = strnlen(j->undo_value, sizeof(j->undo_value));
+	int fd, ret;
+
+	pr_warn("the dumper is gone: writing \"%.*s\" to %s\n", (int)len, j->undo_value, j->undo_path);
+	fd = open(j->undo_path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("can't open %s", j->undo_path);
+		return;
+	}
+	ret = write_all(fd, j->undo_value, len);
+	if (ret)
+		pr_err("can't write to %s: %s\n", j->undo_path, strerror(-ret));
+	close(fd);
+}
+
 static void __attribute__((noreturn)) guard_main(struct compel_journal *j, int rfd)
 {
 	char c;
@@ -93,9 +114,11 @@ static void __attribute__((noreturn)) guard_main(struct compel_journal *j, int r
 	prctl(PR_SET_NAME, "criu-guard");
 	while (read(rfd, &c, 1) < 0 && errno == EINTR)
 		;
+	log_set_prefix("guard: ");
+	if (__atomic_load_n(&j->undo_armed, __ATOMIC_SEQ_CST))
+		guard_undo(j);
 	if (__atomic_load_n(&j->state, __ATOMIC_SEQ_CST) != COMPEL_J_MAPPED)
 		_exit(0);
-	log_set_prefix("guard: ");
 	pr_warn("the dumper is gone with a parasite in %d: cleaning up\n", j->pid);
 	for (i = 0; i < GUARD_TRIES; i++) {
 		if (guard_try_clean(j))
@@ -164,4 +187,19 @@ void compel_guard_finish(struct compel_journal *j)
 	while (waitpid(j->guard_pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	munmap(j, PAGE_SIZE);
+}
+
+int compel_guard_arm_undo(struct compel_journal *j, const char *path, const char *value)
+{
+	if (strlen(path) >= sizeof(j->undo_path) || strlen(value) >= sizeof(j->undo_value))
+		return -ENAMETOOLONG;
+	strcpy(j->undo_path, path);
+	strcpy(j->undo_value, value);
+	__atomic_store_n(&j->undo_armed, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void compel_guard_disarm_undo(struct compel_journal *j)
+{
+	__atomic_store_n(&j->undo_armed, 0, __ATOMIC_SEQ_CST);
 }

@@ -42,6 +42,7 @@ struct cr_options {
 	bool restore_sibling;
 	char *root;
 	unsigned int timeout; /* seconds to wait for the tree to freeze */
+	char *freeze_cgroup;  /* dump: the cgroup holding the tree, frozen while it is seized */
 	bool no_default_config;
 	bool display_stats;
 	char **features; /* criu check --feature NAME (repeatable) */

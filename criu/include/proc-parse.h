@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #define PF_KTHREAD_FLAG 0x00200000
+#define PF_EXITING_FLAG 0x00000004
 
 struct proc_stat {
 	pid_t pid;

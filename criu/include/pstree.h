@@ -25,11 +25,15 @@ struct pstree {
 	size_t nr_threads; /* seized threads, all processes together */
 };
 
+struct freezer;
+
 /*
  * Seize root and all its descendants, every thread of each, until a pass
- * over the stopped tree finds nothing new. On failure nothing stays seized.
+ * over the stopped tree finds nothing new. With fz (--freeze-cgroup), the
+ * tree is first walked and interrupted while its cgroup is frozen; every
+ * process of it must be in that cgroup. On failure nothing stays seized.
  */
-int pstree_seize(pid_t root, unsigned timeout, struct pstree *tree);
+int pstree_seize(pid_t root, unsigned timeout, struct freezer *fz, struct pstree *tree);
 /* Let every seized thread go: run on, stay stopped, or be killed. */
 void pstree_unseize(struct pstree *tree, enum unseize_mode mode);
 struct pstree_item *pstree_find(const struct pstree *tree, pid_t pid);

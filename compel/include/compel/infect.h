@@ -13,6 +13,8 @@
 
 #define COMPEL_XSAVE_MAX (16 << 10)
 
+#define COMPEL_UNDO_PATH_MAX 2048
+
 /*
  * Shared with the guard process (see guard.c), which cleans up after a
  * dumper that died with a parasite inside the target.
@@ -23,6 +25,14 @@ struct compel_journal {
 	uint64_t remote;
 	uint64_t size;
 	uint64_t syscall_ip;
+	/*
+	 * A change the dumper made outside the target that must not outlive
+	 * it (a frozen cgroup): while armed, the guard undoes it by writing
+	 * undo_value to undo_path if the dumper goes away.
+	 */
+	volatile int undo_armed;
+	char undo_path[COMPEL_UNDO_PATH_MAX];
+	char undo_value[16];
 	/* dumper side only */
 	int guard_fd;
 	pid_t guard_pid;
@@ -92,5 +102,11 @@ int compel_wait_stop(pid_t pid, int *status);
 /* Guard process: start before seizing; finish once the target is clean. */
 struct compel_journal *compel_guard_start(void);
 void compel_guard_finish(struct compel_journal *j);
+/*
+ * Have the guard write value to path if the dumper dies before
+ * compel_guard_disarm_undo(). -ENAMETOOLONG if they don't fit the journal.
+ */
+int compel_guard_arm_undo(struct compel_journal *j, const char *path, const char *value);
+void compel_guard_disarm_undo(struct compel_journal *j);
 
 #endif

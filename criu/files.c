@@ -28,10 +28,12 @@
 
 extern const struct fd_ops reg_fd_ops;
 extern const struct fd_ops tty_fd_ops;
+extern const struct fd_ops pipe_fd_ops;
 
 static const struct fd_ops *all_fd_ops[] = {
 	&reg_fd_ops,
 	&tty_fd_ops,
+	&pipe_fd_ops,
 };
 
 const struct fd_ops *fd_ops_by_type(FdType type)
@@ -65,7 +67,106 @@ struct file_desc_table {
 	 */
 	size_t *by_file;
 	size_t nr_by_file, by_file_cap;
+	/* objects behind descriptions (pipes) already described */
+	uint64_t *seen;
+	size_t nr_seen, seen_cap;
 };
+
+static bool pid_in(pid_t pid, const pid_t *pids, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Does process pid (outside the tree) hold one of the pipes? Returns its fd, or -1. */
+static int holds_pipe(pid_t pid, const struct file_desc_table *t, uint64_t *ino)
+{
+	char path[320], link[64];
+	struct dirent *de;
+	DIR *d;
+	int found = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while (found < 0 && (de = readdir(d))) {
+		unsigned long long n;
+		ssize_t len;
+		size_t i;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = 0;
+		if (sscanf(link, "pipe:[%llu]", &n) != 1)
+			continue;
+		for (i = 0; i < t->nr_seen; i++)
+			if (t->seen[i] == n) {
+				*ino = n;
+				found = atoi(de->d_name);
+			}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * A pipe with an end held outside the tree would come back with that end
+ * missing: refuse. (Both ends are ours once dumped; criu's own processes
+ * are not outsiders.)
+ */
+int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t nr)
+{
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	if (!t->nr_seen)
+		return 0;
+	d = opendir("/proc");
+	if (!d) {
+		pr_perror("can't list /proc");
+		return -errno;
+	}
+	while (!ret && (de = readdir(d))) {
+		pid_t pid = atoi(de->d_name);
+		struct proc_stat st;
+		uint64_t ino;
+		int fd;
+
+		if (pid <= 0 || pid == getpid() || pid_in(pid, tree, nr))
+			continue;
+		if (!parse_proc_stat(pid, &st) && st.ppid == getpid())
+			continue;
+		fd = holds_pipe(pid, t, &ino);
+		if (fd < 0)
+			continue;
+		pr_err("pipe:[%llu] of the tree is also held by process %d (fd %d), outside the dumped tree: it can't "
+		       "be restored faithfully\n",
+		       (unsigned long long)ino, pid, fd);
+		ret = -EBUSY;
+	}
+	closedir(d);
+	return ret;
+}
+
+bool fdt_first_sight(struct file_desc_table *t, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_seen; i++)
+		if (t->seen[i] == id)
+			return false;
+	if (!xgrow(&t->seen, &t->seen_cap, t->nr_seen, sizeof(*t->seen)))
+		t->seen[t->nr_seen++] = id;
+	return true;
+}
 
 void reg_file_fill_stat(RegFileEntry *r, const struct stat *st);
 
@@ -175,6 +276,8 @@ static bool is_tty(const struct stat *st)
 
 static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, const struct stat *st)
 {
+	if (S_ISFIFO(st->st_mode) && !strncmp(link, "pipe:[", 6))
+		return &pipe_fd_ops;
 	if (link[0] != '/') {
 		pr_err("can't dump fd %d of process %d: %s (%s) is not supported yet\n", fd, pid, fd_kind_of_link(link),
 		       link);
@@ -224,7 +327,16 @@ static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_i
 		file_entry__init(fe);
 		fe->type = ops->type;
 		fe->id = t->next_id++;
-		ret = ops->dump(pid, fd, link, fe, opts);
+		struct fd_dump_ctx c = {
+			.pid = pid,
+			.fd = fd,
+			.link = link,
+			.st = &st,
+			.opts = opts,
+			.fdt = t,
+		};
+
+		ret = ops->dump(&c, fe);
 		if (!ret)
 			ret = fdt_append(t, fe, pid, fd, &st);
 		if (!ret)
@@ -387,6 +499,7 @@ void fdt_destroy(struct file_desc_table *t)
 	}
 	free(t->d);
 	free(t->by_file);
+	free(t->seen);
 	free(t);
 }
 
@@ -404,7 +517,8 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 		pr_err("files.img: entry %zu has id 0\n", idx);
 		return -EINVAL;
 	}
-	if ((fe->type == FD_TYPE__FD_REG) != !!fe->reg || (fe->type == FD_TYPE__FD_TTY_EXT) != !!fe->tty) {
+	if ((fe->type == FD_TYPE__FD_REG) != !!fe->reg || (fe->type == FD_TYPE__FD_TTY_EXT) != !!fe->tty ||
+	    (fe->type == FD_TYPE__FD_PIPE) != !!fe->pipe) {
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}
@@ -412,7 +526,7 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 		pr_err("files.img: entry %zu (id %u): bad path or id\n", idx, fe->id);
 		return -EINVAL;
 	}
-	return 0;
+	return ops->validate ? ops->validate(fe, idx) : 0;
 }
 
 int files_read_set(int imgdir_fd, struct file_set *set)
@@ -462,6 +576,7 @@ void files_free_set(struct file_set *set)
 
 	if (set->masters)
 		files_close_masters(set);
+	files_masters_done(set);
 	for (i = 0; i < set->nr_files; i++)
 		img_free_entry(&set->files[i]->base);
 	free(set->files);
@@ -497,7 +612,7 @@ int files_open_masters(struct file_set *set, const struct task_files *tf, int mi
 
 		if (set->masters[idx] >= 0)
 			continue;
-		fd = fd_ops_by_type(fe->type)->open(fe, opts);
+		fd = fd_ops_by_type(fe->type)->open(fe, set, opts);
 		if (fd < 0) {
 			pr_err("can't open file id %u for fd %u of the tree\n", fe->id, tf->fds[i]->fd);
 			return fd;
@@ -508,6 +623,15 @@ int files_open_masters(struct file_set *set, const struct task_files *tf, int mi
 		set->masters[idx] = fd;
 	}
 	return 0;
+}
+
+void files_masters_done(struct file_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(all_fd_ops); i++)
+		if (all_fd_ops[i]->open_done)
+			all_fd_ops[i]->open_done(set);
 }
 
 void files_close_masters(struct file_set *set)

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Pipes. Each open description of a pipe is a file entry (which end, and
- * O_NONBLOCK); the pipe itself, its size and the data queued in it, is
- * described once, by the first description of it dumped.
+ * Pipes and FIFOs. Each open description of a pipe is a file entry (which
+ * end, and O_NONBLOCK); the pipe itself, its size and the data queued in
+ * it, is described once, by the first description of it dumped. A FIFO is
+ * a pipe with a path: restore opens it there.
  *
  * The queued data is copied without being consumed: criu opens the pipe
  * through /proc/PID/fd/N (a new description of the same pipe) and tee()s
  * its content into a pipe of its own. On restore criu creates the pipe
  * once, sizes it, writes the data back in, and gives each description its
  * end: the first description of an end is that end, any other one a new
- * open of it through /proc/self/fd, as the original must have been.
+ * open of it through /proc/self/fd, as the original must have been. A
+ * FIFO is held open read-write by criu meanwhile (which never blocks),
+ * and each description is a new non-blocking open of its path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -123,6 +126,18 @@ static int pipe_dump(const struct fd_dump_ctx *c, FileEntry *fe)
 	p->pipe_id = c->st->st_ino;
 	p->flags = flags & PIPE_FLAGS;
 	fe->pipe = p;
+	if (c->link[0] == '/') {
+		size_t len = strlen(c->link);
+
+		if (len > 10 && !strcmp(c->link + len - 10, " (deleted)")) {
+			pr_err("can't dump fd %d of process %d: FIFO %s is deleted (not supported yet)\n", c->fd,
+			       c->pid, c->link);
+			return -ENOTSUP;
+		}
+		p->path = xstrdup(c->link);
+		if (!p->path)
+			return -ENOMEM;
+	}
 	if (!fdt_first_sight(c->fdt, p->pipe_id))
 		return 0;
 	return read_pipe_state(c, p);
@@ -131,6 +146,7 @@ static int pipe_dump(const struct fd_dump_ctx *c, FileEntry *fe)
 static void pipe_free(FileEntry *fe)
 {
 	if (fe->pipe) {
+		free(fe->pipe->path);
 		free(fe->pipe->data.data);
 		free(fe->pipe);
 		fe->pipe = NULL;
@@ -156,6 +172,10 @@ static int pipe_validate(const FileEntry *fe, size_t idx)
 		pr_err("files.img: entry %zu (id %u): pipe size %u is not a pipe's\n", idx, fe->id, p->size);
 		return -EINVAL;
 	}
+	if (p->path && p->path[0] != '/') {
+		pr_err("files.img: entry %zu (id %u): FIFO path %s is not absolute\n", idx, fe->id, p->path);
+		return -EINVAL;
+	}
 	if (p->has_data && p->data.len > p->size) {
 		pr_err("files.img: entry %zu (id %u): %zu bytes queued in a pipe of %u\n", idx, fe->id, p->data.len,
 		       p->size);
@@ -168,8 +188,9 @@ static int pipe_validate(const FileEntry *fe, size_t idx)
 
 struct pipe_restore {
 	uint64_t pipe_id;
-	int ends[2];   /* criu's, until every master is open */
-	bool given[2]; /* the end went to a description already */
+	const char *path; /* a FIFO's; ends[0] and ends[1] are then one read-write fd */
+	int ends[2];	  /* criu's, until every master is open */
+	bool given[2];	  /* the end went to a description already */
 };
 
 /* The entry of files.img that describes the pipe itself. */
@@ -199,6 +220,25 @@ static int fill_pipe(struct pipe_restore *pr, const PipeEntry *st)
 	return 0;
 }
 
+/* Read-write: it never blocks, and keeps the FIFO's pipe alive while its ends are opened. */
+static int open_fifo(struct pipe_restore *pr)
+{
+	struct stat st;
+	int fd = open(pr->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISFIFO(st.st_mode)) {
+		pr_err("%s is not a FIFO any more\n", pr->path);
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	pr->ends[0] = fd;
+	pr->ends[1] = dup(fd);
+	return pr->ends[1] < 0 ? -1 : 0;
+}
+
 static struct pipe_restore *pipe_create(struct file_set *set, uint64_t pipe_id)
 {
 	const PipeEntry *st = pipe_state(set, pipe_id);
@@ -213,7 +253,8 @@ static struct pipe_restore *pipe_create(struct file_set *set, uint64_t pipe_id)
 	pr = &set->pipes[set->nr_pipes];
 	memset(pr, 0, sizeof(*pr));
 	pr->pipe_id = pipe_id;
-	if (pipe2(pr->ends, O_CLOEXEC)) {
+	pr->path = st->path;
+	if (st->path ? open_fifo(pr) : pipe2(pr->ends, O_CLOEXEC)) {
 		pr_perror("can't create pipe:[%" PRIu64 "]", pipe_id);
 		return NULL;
 	}
@@ -239,7 +280,10 @@ static int open_end(struct pipe_restore *pr, int end)
 	char path[64];
 	int fd;
 
-	if (!pr->given[end]) {
+	if (pr->path) {
+		/* non-blocking: the other side may not be open yet; pipe_open sets the flags after */
+		fd = open(pr->path, (end ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
+	} else if (!pr->given[end]) {
 		pr->given[end] = true;
 		fd = fcntl(pr->ends[end], F_DUPFD_CLOEXEC, 0);
 	} else {
@@ -260,7 +304,7 @@ static int pipe_open(const FileEntry *fe, struct file_set *set, const struct cr_
 	if (!pr)
 		return -EINVAL;
 	fd = open_end(pr, (p->flags & O_ACCMODE) == O_WRONLY);
-	if (fd >= 0 && (p->flags & O_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK)) {
+	if (fd >= 0 && fcntl(fd, F_SETFL, p->flags & O_NONBLOCK)) {
 		pr_perror("can't make pipe:[%" PRIu64 "] non-blocking", p->pipe_id);
 		close(fd);
 		return -errno;

@@ -276,7 +276,7 @@ static bool is_tty(const struct stat *st)
 
 static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, const struct stat *st)
 {
-	if (S_ISFIFO(st->st_mode) && !strncmp(link, "pipe:[", 6))
+	if (S_ISFIFO(st->st_mode) && (!strncmp(link, "pipe:[", 6) || link[0] == '/'))
 		return &pipe_fd_ops;
 	if (link[0] != '/') {
 		pr_err("can't dump fd %d of process %d: %s (%s) is not supported yet\n", fd, pid, fd_kind_of_link(link),

@@ -164,7 +164,8 @@ static int pipe_validate(const FileEntry *fe, size_t idx)
 		pr_err("files.img: entry %zu (id %u): pipe entry with a bad id\n", idx, fe->id);
 		return -EINVAL;
 	}
-	if ((p->flags & ~PIPE_FLAGS) || (acc != O_RDONLY && acc != O_WRONLY)) {
+	/* a FIFO may be opened read-write, a pipe's end is one or the other */
+	if ((p->flags & ~PIPE_FLAGS) || (acc != O_RDONLY && acc != O_WRONLY && !(acc == O_RDWR && p->path))) {
 		pr_err("files.img: entry %zu (id %u): pipe flags 0x%x are not a pipe end's\n", idx, fe->id, p->flags);
 		return -EINVAL;
 	}
@@ -274,15 +275,18 @@ static struct pipe_restore *pipe_find(struct file_set *set, uint64_t pipe_id)
 	return pipe_create(set, pipe_id);
 }
 
-/* The end itself for its first description, a new description of it for any other. */
-static int open_end(struct pipe_restore *pr, int end)
+/*
+ * The end itself for its first description, a new description of it for
+ * any other. A FIFO's are all new opens of its path, in their own mode.
+ */
+static int open_end(struct pipe_restore *pr, int end, uint32_t acc)
 {
 	char path[64];
 	int fd;
 
 	if (pr->path) {
 		/* non-blocking: the other side may not be open yet; pipe_open sets the flags after */
-		fd = open(pr->path, (end ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
+		fd = open(pr->path, acc | O_NONBLOCK | O_CLOEXEC);
 	} else if (!pr->given[end]) {
 		pr->given[end] = true;
 		fd = fcntl(pr->ends[end], F_DUPFD_CLOEXEC, 0);
@@ -303,7 +307,7 @@ static int pipe_open(const FileEntry *fe, struct file_set *set, const struct cr_
 
 	if (!pr)
 		return -EINVAL;
-	fd = open_end(pr, (p->flags & O_ACCMODE) == O_WRONLY);
+	fd = open_end(pr, (p->flags & O_ACCMODE) == O_WRONLY, p->flags & O_ACCMODE);
 	if (fd >= 0 && fcntl(fd, F_SETFL, p->flags & O_NONBLOCK)) {
 		pr_perror("can't make pipe:[%" PRIu64 "] non-blocking", p->pipe_id);
 		close(fd);

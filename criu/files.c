@@ -19,6 +19,7 @@
 
 #include "files.h"
 #include "proc-parse.h"
+#include "sk-diag.h"
 #include "image.h"
 #include "log.h"
 #include "util.h"
@@ -29,11 +30,13 @@
 extern const struct fd_ops reg_fd_ops;
 extern const struct fd_ops tty_fd_ops;
 extern const struct fd_ops pipe_fd_ops;
+extern const struct fd_ops unix_sk_fd_ops;
 
 static const struct fd_ops *all_fd_ops[] = {
 	&reg_fd_ops,
 	&tty_fd_ops,
 	&pipe_fd_ops,
+	&unix_sk_fd_ops,
 };
 
 const struct fd_ops *fd_ops_by_type(FdType type)
@@ -70,7 +73,24 @@ struct file_desc_table {
 	/* objects behind descriptions (pipes) already described */
 	uint64_t *seen;
 	size_t nr_seen, seen_cap;
+	/* unix sockets of the system, read the first time one is met; the tree's */
+	struct unix_diag_table unix_diag;
+	uint32_t *unix_inos;
+	size_t nr_unix, unix_cap;
 };
+
+struct unix_diag_table *fdt_unix_diag(struct file_desc_table *t)
+{
+	return &t->unix_diag;
+}
+
+int fdt_note_unix(struct file_desc_table *t, uint32_t ino)
+{
+	if (xgrow(&t->unix_inos, &t->unix_cap, t->nr_unix, sizeof(*t->unix_inos)))
+		return -ENOMEM;
+	t->unix_inos[t->nr_unix++] = ino;
+	return 0;
+}
 
 static bool pid_in(pid_t pid, const pid_t *pids, size_t nr)
 {
@@ -82,8 +102,8 @@ static bool pid_in(pid_t pid, const pid_t *pids, size_t nr)
 	return false;
 }
 
-/* Does process pid (outside the tree) hold one of the pipes? Returns its fd, or -1. */
-static int holds_pipe(pid_t pid, const struct file_desc_table *t, uint64_t *ino)
+/* Does process pid (outside the tree) hold one of the pipes (or socket ino)? Returns its fd, or -1. */
+static int holds_object(pid_t pid, const struct file_desc_table *t, uint64_t *ino, uint32_t sock)
 {
 	char path[320], link[64];
 	struct dirent *de;
@@ -104,6 +124,13 @@ static int holds_pipe(pid_t pid, const struct file_desc_table *t, uint64_t *ino)
 		if (len <= 0)
 			continue;
 		link[len] = 0;
+		if (sock) {
+			if (sscanf(link, "socket:[%llu]", &n) == 1 && n == sock) {
+				*ino = n;
+				found = atoi(de->d_name);
+			}
+			continue;
+		}
 		if (sscanf(link, "pipe:[%llu]", &n) != 1)
 			continue;
 		for (i = 0; i < t->nr_seen; i++)
@@ -121,14 +148,71 @@ static int holds_pipe(pid_t pid, const struct file_desc_table *t, uint64_t *ino)
  * missing: refuse. (Both ends are ours once dumped; criu's own processes
  * are not outsiders.)
  */
+static bool tree_has_unix(const struct file_desc_table *t, uint32_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_unix; i++)
+		if (t->unix_inos[i] == ino)
+			return true;
+	return false;
+}
+
+/* Who outside the tree holds socket ino: a pid, or 0 if nobody has it open. */
+static pid_t outside_holder(const pid_t *tree, size_t nr, uint32_t ino, int *fd)
+{
+	struct dirent *de;
+	pid_t found = 0;
+	uint64_t n;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		pid_t pid = atoi(de->d_name);
+
+		if (pid <= 0 || pid == getpid() || pid_in(pid, tree, nr))
+			continue;
+		*fd = holds_object(pid, NULL, &n, ino);
+		if (*fd >= 0)
+			found = pid;
+	}
+	closedir(d);
+	return found;
+}
+
+/* A unix socket connected to one that lives on outside the tree would lose its peer. */
+static int check_unix_peers(const struct file_desc_table *t, const pid_t *tree, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr; i++) {
+		const UnixSkEntry *u = t->d[i].fe->usk;
+		pid_t holder;
+		int fd = -1;
+
+		if (!u || !u->has_peer || tree_has_unix(t, u->peer) || !unix_diag_find(&t->unix_diag, u->peer))
+			continue;
+		holder = outside_holder(tree, nr, u->peer, &fd);
+		pr_err("unix socket %u (fd %d of process %d) is connected to socket %u%s: it can't be restored "
+		       "faithfully\n",
+		       u->ino, t->d[i].fd, t->d[i].pid, u->peer, holder ? "" : ", not held by any process");
+		if (holder)
+			pr_err("socket %u is fd %d of process %d, outside the dumped tree\n", u->peer, fd, holder);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t nr)
 {
 	struct dirent *de;
 	DIR *d;
-	int ret = 0;
+	int ret;
 
-	if (!t->nr_seen)
-		return 0;
+	ret = check_unix_peers(t, tree, nr);
+	if (ret || !t->nr_seen)
+		return ret;
 	d = opendir("/proc");
 	if (!d) {
 		pr_perror("can't list /proc");
@@ -136,15 +220,13 @@ int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t
 	}
 	while (!ret && (de = readdir(d))) {
 		pid_t pid = atoi(de->d_name);
-		struct proc_stat st;
 		uint64_t ino;
 		int fd;
 
+		/* criu's guard (its child) holds none of the tree's fds */
 		if (pid <= 0 || pid == getpid() || pid_in(pid, tree, nr))
 			continue;
-		if (!parse_proc_stat(pid, &st) && st.ppid == getpid())
-			continue;
-		fd = holds_pipe(pid, t, &ino);
+		fd = holds_object(pid, t, &ino, 0);
 		if (fd < 0)
 			continue;
 		pr_err("pipe:[%llu] of the tree is also held by process %d (fd %d), outside the dumped tree: it can't "
@@ -278,6 +360,8 @@ static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, cons
 {
 	if (S_ISFIFO(st->st_mode) && (!strncmp(link, "pipe:[", 6) || link[0] == '/'))
 		return &pipe_fd_ops;
+	if (S_ISSOCK(st->st_mode) && !strncmp(link, "socket:[", 8))
+		return &unix_sk_fd_ops; /* refuses other families by name */
 	if (link[0] != '/') {
 		pr_err("can't dump fd %d of process %d: %s (%s) is not supported yet\n", fd, pid, fd_kind_of_link(link),
 		       link);
@@ -500,6 +584,8 @@ void fdt_destroy(struct file_desc_table *t)
 	free(t->d);
 	free(t->by_file);
 	free(t->seen);
+	free(t->unix_inos);
+	unix_diag_free(&t->unix_diag);
 	free(t);
 }
 
@@ -518,7 +604,7 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 		return -EINVAL;
 	}
 	if ((fe->type == FD_TYPE__FD_REG) != !!fe->reg || (fe->type == FD_TYPE__FD_TTY_EXT) != !!fe->tty ||
-	    (fe->type == FD_TYPE__FD_PIPE) != !!fe->pipe) {
+	    (fe->type == FD_TYPE__FD_PIPE) != !!fe->pipe || (fe->type == FD_TYPE__FD_UNIXSK) != !!fe->usk) {
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}

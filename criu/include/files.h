@@ -38,6 +38,11 @@ struct fd_ops {
 	void (*free)(FileEntry *fe);
 };
 
+struct unix_diag_table;
+/* Dump side: what sock_diag says of unix sockets (sk-unix.c collects it on first use). */
+struct unix_diag_table *fdt_unix_diag(struct file_desc_table *t);
+/* A unix socket of the tree, for the check against outsiders. */
+int fdt_note_unix(struct file_desc_table *t, uint32_t ino);
 /* Dump side: the first time an object (a pipe, by inode) is seen in the tree? */
 bool fdt_first_sight(struct file_desc_table *t, uint64_t id);
 /* Refuse what the tree shares with a process outside it (pipes, for now). */
@@ -63,6 +68,7 @@ void fdt_destroy(struct file_desc_table *fdt);
  * fds or processes is shared again, with one offset and one set of flags.
  */
 struct pipe_restore;
+struct unix_restore;
 
 struct file_set {
 	FileEntry **files;
@@ -71,6 +77,9 @@ struct file_set {
 	/* files-pipe.c: the pipes being opened */
 	struct pipe_restore *pipes;
 	size_t nr_pipes, pipes_cap;
+	/* sk-unix.c: the unix sockets being created */
+	struct unix_restore *usks;
+	size_t nr_usks, usks_cap;
 };
 
 struct task_files {

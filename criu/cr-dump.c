@@ -318,6 +318,21 @@ static bool proc_cleanup(struct proc_dump *pd)
 	proc_vmas_free(&pd->vmas);
 	return ok;
 }
+static int check_outside(struct dump_ctx *dc)
+{
+	pid_t *pids = xmalloc(dc->nr_procs * sizeof(*pids));
+	size_t i;
+	int ret;
+
+	if (!pids)
+		return -ENOMEM;
+	for (i = 0; i < dc->nr_procs; i++)
+		pids[i] = dc->procs[i].pid;
+	ret = fdt_check_outside(dc->fdt, pids, dc->nr_procs);
+	free(pids);
+	return ret;
+}
+
 /* A zombie is only its place in the tree, its status and its name. */
 static int dump_zombie(struct proc_dump *pd)
 {
@@ -361,6 +376,7 @@ static int dump_tree(struct dump_ctx *dc)
 	}
 	for (i = 0; i < dc->nr_procs && !ret; i++)
 		ret = dc->procs[i].item->zombie ? dump_zombie(&dc->procs[i]) : dump_one(dc, &dc->procs[i]);
+	ret = ret ?: check_outside(dc);
 	return ret ?: write_images(dc);
 }
 

@@ -311,6 +311,7 @@ static int prepare(struct restore_tree *tree)
 	ret = ret ?: restore_shm_create(tree);
 	for (i = 0; i < tree->nr && !ret; i++)
 		ret = prepare_task(tree, &tree->tasks[i]);
+	files_masters_done(&tree->files);
 	/* Each area is placed after the others: all of them are distinct in criu. */
 	for (i = 0; i < tree->nr && !ret; i++)
 		if (!tree->tasks[i].zombie)

@@ -30,8 +30,11 @@ void reg_file_fill_stat(RegFileEntry *r, const struct stat *st)
 	}
 }
 
-static int reg_dump(pid_t pid, int fd, const char *link, FileEntry *fe, const struct cr_options *opts)
+static int reg_dump(const struct fd_dump_ctx *c, FileEntry *fe)
 {
+	pid_t pid = c->pid;
+	int fd = c->fd;
+	const char *link = c->link;
 	char path[64];
 	RegFileEntry *r;
 	struct stat st;
@@ -123,7 +126,7 @@ int reg_file_check_unchanged(const RegFileEntry *r, int fd)
 	return 0;
 }
 
-static int reg_open(const FileEntry *fe, const struct cr_options *opts)
+static int reg_open(const FileEntry *fe, struct file_set *set, const struct cr_options *opts)
 {
 	return reg_file_open(fe->reg, 0);
 }

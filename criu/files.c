@@ -19,6 +19,7 @@
 
 #include "files.h"
 #include "proc-parse.h"
+#include "sk-diag.h"
 #include "image.h"
 #include "log.h"
 #include "util.h"
@@ -28,10 +29,14 @@
 
 extern const struct fd_ops reg_fd_ops;
 extern const struct fd_ops tty_fd_ops;
+extern const struct fd_ops pipe_fd_ops;
+extern const struct fd_ops unix_sk_fd_ops;
 
 static const struct fd_ops *all_fd_ops[] = {
 	&reg_fd_ops,
 	&tty_fd_ops,
+	&pipe_fd_ops,
+	&unix_sk_fd_ops,
 };
 
 const struct fd_ops *fd_ops_by_type(FdType type)
@@ -65,7 +70,185 @@ struct file_desc_table {
 	 */
 	size_t *by_file;
 	size_t nr_by_file, by_file_cap;
+	/* objects behind descriptions (pipes) already described */
+	uint64_t *seen;
+	size_t nr_seen, seen_cap;
+	/* unix sockets of the system, read the first time one is met; the tree's */
+	struct unix_diag_table unix_diag;
+	uint32_t *unix_inos;
+	size_t nr_unix, unix_cap;
 };
+
+struct unix_diag_table *fdt_unix_diag(struct file_desc_table *t)
+{
+	return &t->unix_diag;
+}
+
+int fdt_note_unix(struct file_desc_table *t, uint32_t ino)
+{
+	if (xgrow(&t->unix_inos, &t->unix_cap, t->nr_unix, sizeof(*t->unix_inos)))
+		return -ENOMEM;
+	t->unix_inos[t->nr_unix++] = ino;
+	return 0;
+}
+
+static bool pid_in(pid_t pid, const pid_t *pids, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Does process pid (outside the tree) hold one of the pipes (or socket ino)? Returns its fd, or -1. */
+static int holds_object(pid_t pid, const struct file_desc_table *t, uint64_t *ino, uint32_t sock)
+{
+	char path[320], link[64];
+	struct dirent *de;
+	DIR *d;
+	int found = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while (found < 0 && (de = readdir(d))) {
+		unsigned long long n;
+		ssize_t len;
+		size_t i;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = 0;
+		if (sock) {
+			if (sscanf(link, "socket:[%llu]", &n) == 1 && n == sock) {
+				*ino = n;
+				found = atoi(de->d_name);
+			}
+			continue;
+		}
+		if (sscanf(link, "pipe:[%llu]", &n) != 1)
+			continue;
+		for (i = 0; i < t->nr_seen; i++)
+			if (t->seen[i] == n) {
+				*ino = n;
+				found = atoi(de->d_name);
+			}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * A pipe with an end held outside the tree would come back with that end
+ * missing: refuse. (Both ends are ours once dumped; criu's own processes
+ * are not outsiders.)
+ */
+static bool tree_has_unix(const struct file_desc_table *t, uint32_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_unix; i++)
+		if (t->unix_inos[i] == ino)
+			return true;
+	return false;
+}
+
+/* Who outside the tree holds socket ino: a pid, or 0 if nobody has it open. */
+static pid_t outside_holder(const pid_t *tree, size_t nr, uint32_t ino, int *fd)
+{
+	struct dirent *de;
+	pid_t found = 0;
+	uint64_t n;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		pid_t pid = atoi(de->d_name);
+
+		if (pid <= 0 || pid == getpid() || pid_in(pid, tree, nr))
+			continue;
+		*fd = holds_object(pid, NULL, &n, ino);
+		if (*fd >= 0)
+			found = pid;
+	}
+	closedir(d);
+	return found;
+}
+
+/* A unix socket connected to one that lives on outside the tree would lose its peer. */
+static int check_unix_peers(const struct file_desc_table *t, const pid_t *tree, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr; i++) {
+		const UnixSkEntry *u = t->d[i].fe->usk;
+		pid_t holder;
+		int fd = -1;
+
+		if (!u || !u->has_peer || tree_has_unix(t, u->peer) || !unix_diag_find(&t->unix_diag, u->peer))
+			continue;
+		holder = outside_holder(tree, nr, u->peer, &fd);
+		pr_err("unix socket %u (fd %d of process %d) is connected to socket %u%s: it can't be restored "
+		       "faithfully\n",
+		       u->ino, t->d[i].fd, t->d[i].pid, u->peer, holder ? "" : ", not held by any process");
+		if (holder)
+			pr_err("socket %u is fd %d of process %d, outside the dumped tree\n", u->peer, fd, holder);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t nr)
+{
+	struct dirent *de;
+	DIR *d;
+	int ret;
+
+	ret = check_unix_peers(t, tree, nr);
+	if (ret || !t->nr_seen)
+		return ret;
+	d = opendir("/proc");
+	if (!d) {
+		pr_perror("can't list /proc");
+		return -errno;
+	}
+	while (!ret && (de = readdir(d))) {
+		pid_t pid = atoi(de->d_name);
+		uint64_t ino;
+		int fd;
+
+		/* criu's guard (its child) holds none of the tree's fds */
+		if (pid <= 0 || pid == getpid() || pid_in(pid, tree, nr))
+			continue;
+		fd = holds_object(pid, t, &ino, 0);
+		if (fd < 0)
+			continue;
+		pr_err("pipe:[%llu] of the tree is also held by process %d (fd %d), outside the dumped tree: it can't "
+		       "be restored faithfully\n",
+		       (unsigned long long)ino, pid, fd);
+		ret = -EBUSY;
+	}
+	closedir(d);
+	return ret;
+}
+
+bool fdt_first_sight(struct file_desc_table *t, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_seen; i++)
+		if (t->seen[i] == id)
+			return false;
+	if (!xgrow(&t->seen, &t->seen_cap, t->nr_seen, sizeof(*t->seen)))
+		t->seen[t->nr_seen++] = id;
+	return true;
+}
 
 void reg_file_fill_stat(RegFileEntry *r, const struct stat *st);
 
@@ -175,6 +358,10 @@ static bool is_tty(const struct stat *st)
 
 static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, const struct stat *st)
 {
+	if (S_ISFIFO(st->st_mode) && (!strncmp(link, "pipe:[", 6) || link[0] == '/'))
+		return &pipe_fd_ops;
+	if (S_ISSOCK(st->st_mode) && !strncmp(link, "socket:[", 8))
+		return &unix_sk_fd_ops; /* refuses other families by name */
 	if (link[0] != '/') {
 		pr_err("can't dump fd %d of process %d: %s (%s) is not supported yet\n", fd, pid, fd_kind_of_link(link),
 		       link);
@@ -224,7 +411,16 @@ static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_i
 		file_entry__init(fe);
 		fe->type = ops->type;
 		fe->id = t->next_id++;
-		ret = ops->dump(pid, fd, link, fe, opts);
+		struct fd_dump_ctx c = {
+			.pid = pid,
+			.fd = fd,
+			.link = link,
+			.st = &st,
+			.opts = opts,
+			.fdt = t,
+		};
+
+		ret = ops->dump(&c, fe);
 		if (!ret)
 			ret = fdt_append(t, fe, pid, fd, &st);
 		if (!ret)
@@ -387,6 +583,9 @@ void fdt_destroy(struct file_desc_table *t)
 	}
 	free(t->d);
 	free(t->by_file);
+	free(t->seen);
+	free(t->unix_inos);
+	unix_diag_free(&t->unix_diag);
 	free(t);
 }
 
@@ -404,7 +603,8 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 		pr_err("files.img: entry %zu has id 0\n", idx);
 		return -EINVAL;
 	}
-	if ((fe->type == FD_TYPE__FD_REG) != !!fe->reg || (fe->type == FD_TYPE__FD_TTY_EXT) != !!fe->tty) {
+	if ((fe->type == FD_TYPE__FD_REG) != !!fe->reg || (fe->type == FD_TYPE__FD_TTY_EXT) != !!fe->tty ||
+	    (fe->type == FD_TYPE__FD_PIPE) != !!fe->pipe || (fe->type == FD_TYPE__FD_UNIXSK) != !!fe->usk) {
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}
@@ -412,7 +612,7 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 		pr_err("files.img: entry %zu (id %u): bad path or id\n", idx, fe->id);
 		return -EINVAL;
 	}
-	return 0;
+	return ops->validate ? ops->validate(fe, idx) : 0;
 }
 
 int files_read_set(int imgdir_fd, struct file_set *set)
@@ -462,6 +662,7 @@ void files_free_set(struct file_set *set)
 
 	if (set->masters)
 		files_close_masters(set);
+	files_masters_done(set);
 	for (i = 0; i < set->nr_files; i++)
 		img_free_entry(&set->files[i]->base);
 	free(set->files);
@@ -497,7 +698,7 @@ int files_open_masters(struct file_set *set, const struct task_files *tf, int mi
 
 		if (set->masters[idx] >= 0)
 			continue;
-		fd = fd_ops_by_type(fe->type)->open(fe, opts);
+		fd = fd_ops_by_type(fe->type)->open(fe, set, opts);
 		if (fd < 0) {
 			pr_err("can't open file id %u for fd %u of the tree\n", fe->id, tf->fds[i]->fd);
 			return fd;
@@ -508,6 +709,15 @@ int files_open_masters(struct file_set *set, const struct task_files *tf, int mi
 		set->masters[idx] = fd;
 	}
 	return 0;
+}
+
+void files_masters_done(struct file_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(all_fd_ops); i++)
+		if (all_fd_ops[i]->open_done)
+			all_fd_ops[i]->open_done(set);
 }
 
 void files_close_masters(struct file_set *set)

@@ -15,8 +15,12 @@
 #include "log.h"
 #include "util.h"
 
-static int tty_dump(pid_t pid, int fd, const char *link, FileEntry *fe, const struct cr_options *opts)
+static int tty_dump(const struct fd_dump_ctx *c, FileEntry *fe)
 {
+	pid_t pid = c->pid;
+	int fd = c->fd;
+	const char *link = c->link;
+	const struct cr_options *opts = c->opts;
 	TtyExtEntry *t;
 	uint64_t pos;
 	uint32_t flags;
@@ -66,7 +70,7 @@ static int open_criu_tty(int flags)
 	return -ENOTTY;
 }
 
-static int tty_open(const FileEntry *fe, const struct cr_options *opts)
+static int tty_open(const FileEntry *fe, struct file_set *set, const struct cr_options *opts)
 {
 	if (!opts->shell_job) {
 		pr_err("the image has a terminal (file id %u): restore with --shell-job\n", fe->id);

@@ -1015,6 +1015,30 @@ def dump_freeze_cgroup():
 
 
 @negative
+def dump_pipe_outside():
+    """A pipe the test shares with a process outside its tree (its stdout
+    is a pipe whose read end the harness keeps): the dump must be refused,
+    naming the pipe and the outside pid, and the test must go on and pass."""
+    t = TestRun('busyloop', 'neg_dump_pipe_outside')
+    rfd, wfd = os.pipe()
+    null = os.open('/dev/null', os.O_RDONLY)
+    t.stdio = lambda: (null, wfd, wfd)    # start() closes these once the test has them
+    try:
+        t.start()
+        t.snapshot_maps()
+        expect_fail([CRIU, 'dump', '-t', str(t.pid), '-D', t.out], 'criu dump', t.out)
+        with open(os.path.join(t.out, 'criu.err')) as f:
+            err = f.read()
+        if 'pipe:[' not in err or str(MY_PID) not in err:
+            raise Fail('the refusal does not name the pipe and process %d: %r' % (MY_PID, err[-300:]))
+        note(err.strip().splitlines()[0])
+        expect_untouched(t, 'after the refused dump')
+    finally:
+        os.close(rfd)
+        t.cleanup()
+
+
+@negative
 def restore_file_changed():
     """A privately mapped file that changed after the dump: its unmodified
     pages are read from the file, so restore must refuse, naming the file,

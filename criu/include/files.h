@@ -8,19 +8,45 @@
 #include "files.pb-c.h"
 
 struct file_desc_table;
+struct file_set;
+struct stat;
+
+/* An fd of a stopped task being dumped. */
+struct fd_dump_ctx {
+	pid_t pid;
+	int fd;
+	const char *link; /* readlink of /proc/PID/fd/FD */
+	const struct stat *st;
+	const struct cr_options *opts;
+	struct file_desc_table *fdt;
+};
 
 /*
- * Per fd type operations (one file per kind: files-reg.c, tty.c, ...).
- * dump fills a FileEntry for an fd of a stopped task; open returns a new
- * fd for the described file on restore.
+ * Per fd type operations (one file per kind: files-reg.c, tty.c,
+ * files-pipe.c, ...). dump fills a FileEntry for an fd of a stopped task;
+ * validate checks a decoded entry; open returns a new fd for the
+ * described file on restore (criu opens each description once, see
+ * struct file_set); open_done lets go of what open kept for later ones.
  */
 struct fd_ops {
 	FdType type;
 	const char *name;
-	int (*dump)(pid_t pid, int fd, const char *link, FileEntry *fe, const struct cr_options *opts);
-	int (*open)(const FileEntry *fe, const struct cr_options *opts);
+	int (*dump)(const struct fd_dump_ctx *c, FileEntry *fe);
+	int (*validate)(const FileEntry *fe, size_t idx);
+	int (*open)(const FileEntry *fe, struct file_set *set, const struct cr_options *opts);
+	void (*open_done)(struct file_set *set);
 	void (*free)(FileEntry *fe);
 };
+
+struct unix_diag_table;
+/* Dump side: what sock_diag says of unix sockets (sk-unix.c collects it on first use). */
+struct unix_diag_table *fdt_unix_diag(struct file_desc_table *t);
+/* A unix socket of the tree, for the check against outsiders. */
+int fdt_note_unix(struct file_desc_table *t, uint32_t ino);
+/* Dump side: the first time an object (a pipe, by inode) is seen in the tree? */
+bool fdt_first_sight(struct file_desc_table *t, uint64_t id);
+/* Refuse what the tree shares with a process outside it (pipes, for now). */
+int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t nr);
 
 const struct fd_ops *fd_ops_by_type(FdType type);
 
@@ -41,10 +67,19 @@ void fdt_destroy(struct file_desc_table *fdt);
  * masters and dup their fds from them, so a description shared by several
  * fds or processes is shared again, with one offset and one set of flags.
  */
+struct pipe_restore;
+struct unix_restore;
+
 struct file_set {
 	FileEntry **files;
 	size_t nr_files;
 	int *masters; /* criu's fd per entry, -1 if no process uses it */
+	/* files-pipe.c: the pipes being opened */
+	struct pipe_restore *pipes;
+	size_t nr_pipes, pipes_cap;
+	/* sk-unix.c: the unix sockets being created */
+	struct unix_restore *usks;
+	size_t nr_usks, usks_cap;
 };
 
 struct task_files {
@@ -62,6 +97,8 @@ int files_read_task(int imgdir_fd, pid_t pid, const struct file_set *set, struct
 const FileEntry *files_find(const struct task_files *tf, uint32_t id);
 /* Open the masters of every description tf uses, at min_fd or above. */
 int files_open_masters(struct file_set *set, const struct task_files *tf, int min_fd, const struct cr_options *opts);
+/* Every master is open: the kinds let go of what they kept for the others. */
+void files_masters_done(struct file_set *set);
 void files_close_masters(struct file_set *set);
 /* Is fd one of the masters? */
 bool files_is_master(const struct file_set *set, int fd);

@@ -31,12 +31,22 @@ extern const struct fd_ops reg_fd_ops;
 extern const struct fd_ops tty_fd_ops;
 extern const struct fd_ops pipe_fd_ops;
 extern const struct fd_ops unix_sk_fd_ops;
+extern const struct fd_ops eventfd_fd_ops;
+extern const struct fd_ops signalfd_fd_ops;
+extern const struct fd_ops timerfd_fd_ops;
 
 static const struct fd_ops *all_fd_ops[] = {
-	&reg_fd_ops,
-	&tty_fd_ops,
-	&pipe_fd_ops,
-	&unix_sk_fd_ops,
+	&reg_fd_ops, &tty_fd_ops, &pipe_fd_ops, &unix_sk_fd_ops, &eventfd_fd_ops, &signalfd_fd_ops, &timerfd_fd_ops,
+};
+
+/* anon_inode:[NAME] fds, by name */
+static const struct {
+	const char *link;
+	const struct fd_ops *ops;
+} anon_fd_ops[] = {
+	{ "anon_inode:[eventfd]", &eventfd_fd_ops },
+	{ "anon_inode:[signalfd]", &signalfd_fd_ops },
+	{ "anon_inode:[timerfd]", &timerfd_fd_ops },
 };
 
 const struct fd_ops *fd_ops_by_type(FdType type)
@@ -362,6 +372,9 @@ static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, cons
 		return &pipe_fd_ops;
 	if (S_ISSOCK(st->st_mode) && !strncmp(link, "socket:[", 8))
 		return &unix_sk_fd_ops; /* refuses other families by name */
+	for (size_t i = 0; i < ARRAY_SIZE(anon_fd_ops); i++)
+		if (!strcmp(link, anon_fd_ops[i].link))
+			return anon_fd_ops[i].ops;
 	if (link[0] != '/') {
 		pr_err("can't dump fd %d of process %d: %s (%s) is not supported yet\n", fd, pid, fd_kind_of_link(link),
 		       link);
@@ -604,7 +617,9 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 		return -EINVAL;
 	}
 	if ((fe->type == FD_TYPE__FD_REG) != !!fe->reg || (fe->type == FD_TYPE__FD_TTY_EXT) != !!fe->tty ||
-	    (fe->type == FD_TYPE__FD_PIPE) != !!fe->pipe || (fe->type == FD_TYPE__FD_UNIXSK) != !!fe->usk) {
+	    (fe->type == FD_TYPE__FD_PIPE) != !!fe->pipe || (fe->type == FD_TYPE__FD_UNIXSK) != !!fe->usk ||
+	    (fe->type == FD_TYPE__FD_EVENTFD) != !!fe->efd || (fe->type == FD_TYPE__FD_SIGNALFD) != !!fe->sfd ||
+	    (fe->type == FD_TYPE__FD_TIMERFD) != !!fe->tfd) {
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}

@@ -268,6 +268,14 @@ int parse_fdinfo(pid_t pid, int fd, uint64_t *pos, uint32_t *flags, int *mnt_id)
 	return 0;
 }
 
+char *read_fdinfo(pid_t pid, int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "fdinfo/%d", fd);
+	return read_proc(pid, path);
+}
+
 int fdinfo_has_lock(pid_t pid, int fd)
 {
 	char path[64], *buf;

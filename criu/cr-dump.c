@@ -376,6 +376,7 @@ static int dump_tree(struct dump_ctx *dc)
 	}
 	for (i = 0; i < dc->nr_procs && !ret; i++)
 		ret = dc->procs[i].item->zombie ? dump_zombie(&dc->procs[i]) : dump_one(dc, &dc->procs[i]);
+	ret = ret ?: fdt_resolve_deferred(dc->fdt);
 	ret = ret ?: check_outside(dc);
 	return ret ?: write_images(dc);
 }

@@ -276,7 +276,7 @@ static int prepare_task(struct restore_tree *tree, struct restore_task *rt)
 		return 0;
 	ret = restore_threads_init(rt);
 	ret = ret ?: restore_open_helpers(rt);
-	return ret ?: files_open_masters(&tree->files, &rt->files, max(tree->max_fd + 1, 3), tree->ctx->opts);
+	return ret ?: files_open_masters(&tree->files, &rt->files, rt->pid, max(tree->max_fd + 1, 3), tree->ctx->opts);
 }
 
 /*

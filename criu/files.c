@@ -34,9 +34,11 @@ extern const struct fd_ops unix_sk_fd_ops;
 extern const struct fd_ops eventfd_fd_ops;
 extern const struct fd_ops signalfd_fd_ops;
 extern const struct fd_ops timerfd_fd_ops;
+extern const struct fd_ops epoll_fd_ops;
 
 static const struct fd_ops *all_fd_ops[] = {
-	&reg_fd_ops, &tty_fd_ops, &pipe_fd_ops, &unix_sk_fd_ops, &eventfd_fd_ops, &signalfd_fd_ops, &timerfd_fd_ops,
+	&reg_fd_ops,	 &tty_fd_ops,	   &pipe_fd_ops,    &unix_sk_fd_ops,
+	&eventfd_fd_ops, &signalfd_fd_ops, &timerfd_fd_ops, &epoll_fd_ops,
 };
 
 /* anon_inode:[NAME] fds, by name */
@@ -47,6 +49,7 @@ static const struct {
 	{ "anon_inode:[eventfd]", &eventfd_fd_ops },
 	{ "anon_inode:[signalfd]", &signalfd_fd_ops },
 	{ "anon_inode:[timerfd]", &timerfd_fd_ops },
+	{ "anon_inode:[eventpoll]", &epoll_fd_ops },
 };
 
 const struct fd_ops *fd_ops_by_type(FdType type)
@@ -87,7 +90,54 @@ struct file_desc_table {
 	struct unix_diag_table unix_diag;
 	uint32_t *unix_inos;
 	size_t nr_unix, unix_cap;
+	/* entries finished once every fd of the tree is dumped */
+	struct fd_desc *deferred;
+	size_t nr_deferred, deferred_cap;
 };
+
+int fdt_defer(struct file_desc_table *t, FileEntry *fe, pid_t pid, int fd)
+{
+	if (xgrow(&t->deferred, &t->deferred_cap, t->nr_deferred, sizeof(*t->deferred)))
+		return -ENOMEM;
+	t->deferred[t->nr_deferred].fe = fe;
+	t->deferred[t->nr_deferred].pid = pid;
+	t->deferred[t->nr_deferred].fd = fd;
+	t->nr_deferred++;
+	return 0;
+}
+
+/* The id of the tree's description that is target i of the epoll (pid, epfd), or 0. */
+static uint32_t find_epoll_target(const struct file_desc_table *t, pid_t pid, int epfd, const EpollEntry *e, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < t->nr; j++)
+		if (t->d[j].fd >= 0 && epoll_target_is(pid, epfd, e, i, t->d[j].pid, t->d[j].fd))
+			return t->d[j].fe->id;
+	return 0;
+}
+
+int fdt_resolve_deferred(struct file_desc_table *t)
+{
+	size_t k, i;
+
+	for (k = 0; k < t->nr_deferred; k++) {
+		const struct fd_desc *d = &t->deferred[k];
+		EpollEntry *e = d->fe->epoll;
+
+		for (i = 0; e && i < e->n_tfds; i++) {
+			e->tfds[i]->file_id = find_epoll_target(t, d->pid, d->fd, e, i);
+			if (e->tfds[i]->file_id)
+				continue;
+			pr_err("epoll fd %d of process %d watches fd %u, a description no process of the tree holds "
+			       "(an "
+			       "outsider does): it can't be restored faithfully\n",
+			       d->fd, d->pid, e->tfds[i]->tfd);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
 
 struct unix_diag_table *fdt_unix_diag(struct file_desc_table *t)
 {
@@ -598,6 +648,7 @@ void fdt_destroy(struct file_desc_table *t)
 	free(t->by_file);
 	free(t->seen);
 	free(t->unix_inos);
+	free(t->deferred);
 	unix_diag_free(&t->unix_diag);
 	free(t);
 }
@@ -619,7 +670,7 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 	if ((fe->type == FD_TYPE__FD_REG) != !!fe->reg || (fe->type == FD_TYPE__FD_TTY_EXT) != !!fe->tty ||
 	    (fe->type == FD_TYPE__FD_PIPE) != !!fe->pipe || (fe->type == FD_TYPE__FD_UNIXSK) != !!fe->usk ||
 	    (fe->type == FD_TYPE__FD_EVENTFD) != !!fe->efd || (fe->type == FD_TYPE__FD_SIGNALFD) != !!fe->sfd ||
-	    (fe->type == FD_TYPE__FD_TIMERFD) != !!fe->tfd) {
+	    (fe->type == FD_TYPE__FD_TIMERFD) != !!fe->tfd || (fe->type == FD_TYPE__FD_EPOLL) != !!fe->epoll) {
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}
@@ -661,7 +712,8 @@ int files_read_set(int imgdir_fd, struct file_set *set)
 	img_close(img);
 	if (!ret) {
 		set->masters = xmalloc((set->nr_files + 1) * sizeof(int));
-		if (!set->masters)
+		set->owner = xzalloc((set->nr_files + 1) * sizeof(pid_t));
+		if (!set->masters || !set->owner)
 			ret = -ENOMEM;
 		for (i = 0; !ret && i < set->nr_files; i++)
 			set->masters[i] = -1;
@@ -682,6 +734,7 @@ void files_free_set(struct file_set *set)
 		img_free_entry(&set->files[i]->base);
 	free(set->files);
 	free(set->masters);
+	free(set->owner);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -702,7 +755,8 @@ const FileEntry *files_find(const struct task_files *tf, uint32_t id)
 	return i < 0 ? NULL : tf->set->files[i];
 }
 
-int files_open_masters(struct file_set *set, const struct task_files *tf, int min_fd, const struct cr_options *opts)
+int files_open_masters(struct file_set *set, const struct task_files *tf, pid_t pid, int min_fd,
+		       const struct cr_options *opts)
 {
 	size_t i;
 
@@ -722,6 +776,7 @@ int files_open_masters(struct file_set *set, const struct task_files *tf, int mi
 		if (fd < 0)
 			return fd;
 		set->masters[idx] = fd;
+		set->owner[idx] = pid;
 	}
 	return 0;
 }
@@ -852,6 +907,31 @@ static int install_one(const struct task_files *tf, size_t i)
 	if (dup3(master, e->fd, flags) < 0) {
 		pr_perror("can't dup file id %u to fd %u", e->id, e->fd);
 		return -errno;
+	}
+	return 0;
+}
+
+int files_finish_install(const struct task_files *tf, pid_t pid)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < tf->nr_fds; i++) {
+		ssize_t idx = set_index(tf->set, tf->fds[i]->id);
+		const FileEntry *fe = tf->set->files[idx];
+		size_t j;
+		bool first = true;
+
+		if (fe->type != FD_TYPE__FD_EPOLL || tf->set->owner[idx] != pid)
+			continue;
+		/* once per epoll, even if this process has it at several fds */
+		for (j = 0; j < i; j++)
+			first &= tf->fds[j]->id != tf->fds[i]->id;
+		if (!first)
+			continue;
+		ret = epoll_register(tf, fe, tf->fds[i]->fd, tf->max_fd + 1);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

@@ -43,6 +43,13 @@ struct unix_diag_table;
 struct unix_diag_table *fdt_unix_diag(struct file_desc_table *t);
 /* A unix socket of the tree, for the check against outsiders. */
 int fdt_note_unix(struct file_desc_table *t, uint32_t ino);
+/* An entry to finish once every fd of the tree is dumped (an epoll's targets). */
+int fdt_defer(struct file_desc_table *t, FileEntry *fe, pid_t pid, int fd);
+int fdt_resolve_deferred(struct file_desc_table *t);
+/* files-epoll.c */
+bool epoll_target_is(pid_t pid, int epfd, const EpollEntry *e, size_t i, pid_t dpid, int dfd);
+struct task_files;
+int epoll_register(const struct task_files *tf, const FileEntry *fe, int epfd, int spare_min);
 /* Dump side: the first time an object (a pipe, by inode) is seen in the tree? */
 bool fdt_first_sight(struct file_desc_table *t, uint64_t id);
 /* Refuse what the tree shares with a process outside it (pipes, for now). */
@@ -74,6 +81,7 @@ struct file_set {
 	FileEntry **files;
 	size_t nr_files;
 	int *masters; /* criu's fd per entry, -1 if no process uses it */
+	pid_t *owner; /* the first process (tree order) using each entry */
 	/* files-pipe.c: the pipes being opened */
 	struct pipe_restore *pipes;
 	size_t nr_pipes, pipes_cap;
@@ -96,7 +104,10 @@ void files_free_set(struct file_set *set);
 int files_read_task(int imgdir_fd, pid_t pid, const struct file_set *set, struct task_files *tf);
 const FileEntry *files_find(const struct task_files *tf, uint32_t id);
 /* Open the masters of every description tf uses, at min_fd or above. */
-int files_open_masters(struct file_set *set, const struct task_files *tf, int min_fd, const struct cr_options *opts);
+int files_open_masters(struct file_set *set, const struct task_files *tf, pid_t pid, int min_fd,
+		       const struct cr_options *opts);
+/* In the new process, fds installed, masters still open: what only one process must do (epolls). */
+int files_finish_install(const struct task_files *tf, pid_t pid);
 /* Every master is open: the kinds let go of what they kept for the others. */
 void files_masters_done(struct file_set *set);
 void files_close_masters(struct file_set *set);

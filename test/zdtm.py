@@ -1219,26 +1219,32 @@ def read_image_pids(path):
     return pids
 
 
-def set_pagemap_flags(path, index, flags):
-    """Rewrite the flags of pagemap entry index (after the head) of a
-    pagemap image whose entries hold only varint fields."""
+def set_entry_field(path, index, field, value, skip_head=False):
+    """Rewrite varint field `field` of entry `index` of an image whose
+    entries hold only varint fields (after a head entry if skip_head)."""
     with open(path, 'rb') as f:
         data = f.read()
     out, pos, n = bytearray(data[:4]), 4, 0
+    want = index + 1 if skip_head else index
     while pos < len(data):
         size = int.from_bytes(data[pos:pos + 4], 'little')
         msg, pos = data[pos + 4:pos + 4 + size], pos + 4 + size
-        if n == index + 1:
+        if n == want:
             fields, p = [], 0
             while p < len(msg):
                 key, p = read_varint(msg, p)
                 val, p = read_varint(msg, p)
-                fields.append((key >> 3, flags if key >> 3 == 3 else val))
+                fields.append((key >> 3, value if key >> 3 == field else val))
             msg = b''.join(pb_varint(k << 3) + pb_varint(v) for k, v in fields)
         out += len(msg).to_bytes(4, 'little') + msg
         n += 1
     with open(path, 'wb') as f:
         f.write(out)
+
+
+def set_pagemap_flags(path, index, flags):
+    """Rewrite the flags of pagemap entry index (after the head)."""
+    set_entry_field(path, index, 3, flags, skip_head=True)
 
 
 def pb_varint(v):
@@ -1283,6 +1289,7 @@ def corrupt_images():
         if not pages:
             raise Fail('the dump made no pages image')
         core, mm = 'core-%d.img' % pid, 'mm-%d.img' % pid
+        fdinfo = 'fdinfo-%d.img' % pid
 
         def bad_pstree(entries):
             return lambda d: write_pstree(os.path.join(d, 'pstree.img'), entries)
@@ -1312,6 +1319,13 @@ def corrupt_images():
             # pages said to be in the parent's images, but the root has no parent
             ('pagemap-cow-in-root', ['pagemap-%d.img' % pid],
              lambda d: set_pagemap_flags(os.path.join(d, 'pagemap-%d.img' % pid), 0, 8)),
+            # fds: a description files.img lacks, an absurd fd number, a file used as a socket
+            ('fdinfo-missing-file', [fdinfo],
+             lambda d: set_entry_field(os.path.join(d, fdinfo), 0, 2, 99999)),
+            ('fdinfo-huge-fd', [fdinfo],
+             lambda d: set_entry_field(os.path.join(d, fdinfo), 0, 1, 0xffffffff)),
+            ('fdinfo-file-as-socket', [fdinfo],
+             lambda d: set_entry_field(os.path.join(d, fdinfo), 0, 3, 4)),
         ]
         problems = []
         for case, names, damage in cases:

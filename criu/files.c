@@ -498,20 +498,17 @@ static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_i
 	ret = parse_fdinfo(pid, fd, &pos, &flags, &mnt_id);
 	if (ret)
 		return ret;
-	ret = fdinfo_has_lock(pid, fd);
-	if (ret) {
-		if (ret > 0)
-			pr_err("fd %d of process %d (%s) holds a file lock: dumping locks (--file-locks) is not "
-			       "supported yet\n",
-			       fd, pid, link);
-		return ret > 0 ? -ENOTSUP : ret;
+	ret = file_locks_dump(pid, fd, link, &fdi, opts);
+	if (!ret) {
+		fdi.fd = fd;
+		fdi.id = fe->id;
+		fdi.type = fe->type;
+		fdi.fd_flags = (flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
+		pr_debug("fd %d of %d: %s id %u (%s)\n", fd, pid, ops->name, fe->id, link);
+		ret = img_write_entry(img, &fdi.base);
 	}
-	fdi.fd = fd;
-	fdi.id = fe->id;
-	fdi.type = fe->type;
-	fdi.fd_flags = (flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
-	pr_debug("fd %d of %d: %s id %u (%s)\n", fd, pid, ops->name, fe->id, link);
-	return img_write_entry(img, &fdi.base);
+	file_locks_free(&fdi);
+	return ret;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -843,6 +840,8 @@ static int validate_fdinfo(const struct task_files *tf, pid_t pid)
 			       e->id, fe->type);
 			return -EINVAL;
 		}
+		if (file_locks_validate(e, pid))
+			return -EINVAL;
 		if (e->fd_flags & ~FD_CLOEXEC) {
 			pr_err("fdinfo-%d.img: fd %u has unknown fd flags 0x%x\n", pid, e->fd, e->fd_flags);
 			return -EINVAL;

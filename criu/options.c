@@ -52,12 +52,12 @@ static const struct option long_opts[] = {
 	{ "feature", required_argument, NULL, OPT_FEATURE },
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
+	{ "file-locks", no_argument, NULL, 'l' },
 	/* Known to CRIU, not supported here yet. */
 	{ "ext-unix-sk", optional_argument, NULL, OPT_UNSUPPORTED },
 	{ "tcp-established", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "tcp-close", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "skip-in-flight", no_argument, NULL, OPT_UNSUPPORTED },
-	{ "file-locks", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "link-remap", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "ghost-limit", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "ghost-fiemap", no_argument, NULL, OPT_UNSUPPORTED },
@@ -132,8 +132,6 @@ static const char *unsupported_short(int c)
 		return "--ext-mount-map (-M)";
 	case 'L':
 		return "--libdir (-L)";
-	case 'l':
-		return "--file-locks (-l)";
 	case 'n':
 		return "-n";
 	case 'r':
@@ -182,6 +180,7 @@ void usage(void)
 	       "  -o|--log-file FILE       log file, relative to the work dir\n"
 	       "  -v[0-4]|--verbosity      log level (-v alone or repeated raises it)\n"
 	       "  -j|--shell-job           the tree is a shell job: allow its terminal\n"
+	       "  -l|--file-locks          dump and restore file locks (flock, POSIX, OFD)\n"
 	       "  -R|--leave-running       keep the tree running after dump\n"
 	       "  -s|--leave-stopped       leave the tree stopped after dump\n"
 	       "  -d|--restore-detached    detach from the restored tree\n"
@@ -265,6 +264,9 @@ static int apply_option(struct cr_options *opts, int c, const char *arg, const c
 		break;
 	case 'j':
 		opts->shell_job = true;
+		break;
+	case 'l':
+		opts->file_locks = true;
 		break;
 	case OPT_PIDFILE:
 		opts->pidfile = (char *)arg;

@@ -276,21 +276,6 @@ char *read_fdinfo(pid_t pid, int fd)
 	return read_proc(pid, path);
 }
 
-int fdinfo_has_lock(pid_t pid, int fd)
-{
-	char path[64], *buf;
-	int ret;
-
-	snprintf(path, sizeof(path), "fdinfo/%d", fd);
-	buf = read_proc(pid, path);
-	if (!buf)
-		return -ENOENT;
-	/* the kernel lists the locks held through this fd as "lock:" lines */
-	ret = strstr(buf, "\nlock:") != NULL;
-	free(buf);
-	return ret;
-}
-
 int read_proc_link(pid_t pid, const char *name, char *buf, size_t size)
 {
 	char path[64];

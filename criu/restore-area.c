@@ -27,7 +27,8 @@
 #define AREA_GUARD PAGE_SIZE
 
 struct area_layout {
-	size_t blob, stack, args, vmas, runs, xruns, close_fds, auxv, names, groups, frame, park, total;
+	size_t blob, stack, args, vmas, runs, xruns, locks, nr_locks, close_fds, auxv, names, groups, frame, park,
+		total;
 	size_t threads, thread_frames, thread_frame_size, thread_stacks;
 	size_t nr_vmas, nr_runs, nr_close_fds, nr_threads;
 	uint64_t park_span_start; /* lowest current special moved into the park */
@@ -193,6 +194,44 @@ static int plan_specials(const struct restore_task *rt, struct specials_plan *sp
 
 /* ---- layout ---- */
 
+static uint64_t area_addr(const struct restore_task *rt, size_t off);
+
+static size_t count_posix_locks(const struct restore_task *rt)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < rt->files.nr_fds; i++)
+		for (j = 0; j < rt->files.fds[i]->n_locks; j++)
+			n += rt->files.fds[i]->locks[j]->kind == FILE_LOCK_POSIX;
+	return n;
+}
+
+static void fill_posix_locks(struct restore_task *rt, const struct area_layout *l)
+{
+	struct restorer_lock *out = (struct restorer_lock *)(rt->area.base + l->locks);
+	size_t i, j, n = 0;
+
+	for (i = 0; i < rt->files.nr_fds; i++) {
+		const FdinfoEntry *e = rt->files.fds[i];
+
+		for (j = 0; j < e->n_locks; j++) {
+			const FileLockEntry *k = e->locks[j];
+
+			if (k->kind != FILE_LOCK_POSIX)
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].type = k->write ? F_WRLCK : F_RDLCK;
+			out[n].whence = SEEK_SET;
+			out[n].start = k->start;
+			out[n].len = k->has_end ? k->end - k->start + 1 : 0;
+			out[n].fd = e->fd;
+			n++;
+		}
+	}
+	rt->area.args->posix_locks = area_addr(rt, l->locks);
+	rt->area.args->nr_posix_locks = n;
+}
+
 static void compute_layout(const struct restore_task *rt, const struct specials_plan *sp, struct area_layout *l)
 {
 	uint64_t lo = UINT64_MAX, hi = 0;
@@ -215,6 +254,9 @@ static void compute_layout(const struct restore_task *rt, const struct specials_
 	off = l->runs + l->nr_runs * sizeof(struct restorer_run);
 	l->xruns = ALIGN_UP(off, 16);
 	off = l->xruns + rt->nr_xruns * sizeof(struct restorer_run);
+	l->nr_locks = count_posix_locks(rt);
+	l->locks = ALIGN_UP(off, 16);
+	off = l->locks + l->nr_locks * sizeof(struct restorer_lock);
 	l->close_fds = off;
 	off += l->nr_close_fds * sizeof(int32_t);
 	l->auxv = ALIGN_UP(off, 8);
@@ -655,6 +697,7 @@ static int fill_area(struct restore_task *rt, const struct specials_plan *sp, co
 	fill_mm_map(rt, l);
 	fill_signals(rt);
 	fill_task_state(rt, l);
+	fill_posix_locks(rt, l);
 	ret = fill_vmas_and_runs(rt, l);
 	ret = ret ?: fill_sigframe(rt, l);
 	ret = ret ?: fill_threads(rt, l);

@@ -266,6 +266,7 @@ static int install_files(struct restore_task *rt)
 	int ret = files_install(&rt->files);
 
 	ret = ret ?: files_finish_install(&rt->files, rt->pid);
+	ret = ret ?: file_locks_restore(&rt->files, rt->pid);
 	files_close_masters(&rt->tree->files);
 	return ret;
 }

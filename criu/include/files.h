@@ -128,6 +128,17 @@ int reg_file_check_unchanged(const RegFileEntry *rfe, int fd);
 /* Open a regular file described by a reg_file_entry (used for mappings and exe too). */
 int reg_file_open(const RegFileEntry *rfe, int extra_flags);
 
+/* file-lock.c (--file-locks); file_lock_entry.kind */
+enum { FILE_LOCK_FLOCK = 1, FILE_LOCK_POSIX = 2, FILE_LOCK_OFD = 3 };
+int file_locks_dump(pid_t pid, int fd, const char *link, FdinfoEntry *fdi, const struct cr_options *opts);
+void file_locks_free(FdinfoEntry *fdi);
+int file_locks_validate(const FdinfoEntry *fdi, pid_t pid);
+/*
+ * In the new process, its fds in place: take its flock and OFD locks
+ * again. POSIX locks are the restorer's (see restorer_lock).
+ */
+int file_locks_restore(const struct task_files *tf, pid_t pid);
+
 /* cwd and root */
 int fs_dump_task(pid_t pid, int imgdir_fd);
 struct fs_state {

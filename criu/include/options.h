@@ -38,6 +38,7 @@ struct cr_options {
 	bool leave_running;
 	bool leave_stopped;
 	bool shell_job;
+	bool file_locks; /* --file-locks */
 	bool restore_detached;
 	bool restore_sibling;
 	char *root;

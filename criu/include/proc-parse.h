@@ -73,8 +73,6 @@ void proc_vmas_free(struct proc_vmas *vmas);
 int parse_fdinfo(pid_t pid, int fd, uint64_t *pos, uint32_t *flags, int *mnt_id);
 /* /proc/PID/fdinfo/FD as text (malloc'ed; NULL, logged, on failure); look keys up with proc_status_field(). */
 char *read_fdinfo(pid_t pid, int fd);
-/* 1 if the process holds a file lock (flock, POSIX or OFD) through fd. */
-int fdinfo_has_lock(pid_t pid, int fd);
 int read_proc_link(pid_t pid, const char *name, char *buf, size_t size);
 
 #endif

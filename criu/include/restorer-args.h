@@ -103,6 +103,17 @@ struct restorer_run {
 /* Ancestors whose pages images hold pages a process still shared copy-on-write at dump. */
 #define RESTORER_MAX_SOURCES 16
 
+/* The kernel's struct flock on x86_64, and the fd to take it through. */
+struct restorer_lock {
+	int16_t type; /* F_RDLCK or F_WRLCK */
+	int16_t whence;
+	int32_t pad;
+	int64_t start;
+	int64_t len;
+	int32_t pid;
+	int32_t fd;
+};
+
 /* The kernel's struct sigaction for rt_sigaction on x86_64. */
 struct restorer_sigaction {
 	uint64_t handler;
@@ -189,6 +200,12 @@ struct restorer_args {
 	int32_t pages_fd; /* set by the child */
 	uint32_t nr_close_fds;
 	uint64_t close_fds; /* int32_t[nr_close_fds]: helper fds, closed before return */
+	/*
+	 * POSIX locks to take once the helper fds are closed: closing any fd
+	 * of a file drops the process's POSIX locks on it.
+	 */
+	uint64_t posix_locks; /* struct restorer_lock[nr_posix_locks] */
+	uint64_t nr_posix_locks;
 
 	uint64_t vmas; /* struct restorer_vma[nr_vmas], ascending */
 	uint64_t nr_vmas;

@@ -314,6 +314,26 @@ static void close_helper_fds(struct restorer_args *args)
 	}
 }
 
+/* The fd goes in the kernel's l_pid slot's place only in our copy: pass the kernel a clean struct. */
+static void take_posix_locks(struct restorer_args *args)
+{
+	struct restorer_lock *locks = ptr(args->posix_locks);
+	uint64_t i;
+	long ret;
+
+	for (i = 0; i < args->nr_posix_locks; i++) {
+		struct restorer_lock l = locks[i];
+
+		l.pid = 0;
+		l.fd = 0;
+		ret = sys_fcntl(locks[i].fd, 6 /* F_SETLK */, &l);
+		if (ret) {
+			pie_log(args->log_fd, "Error (restorer): can't take a POSIX lock back through fd", locks[i].fd);
+			restorer_fail(args, RESTORE_EXIT_CLOSE_FD, "Error (restorer): fcntl(F_SETLK) returned", ret);
+		}
+	}
+}
+
 /* Needs the old executable unmapped: the kernel refuses to switch exe while it is mapped. */
 static void set_mm(struct restorer_args *args)
 {
@@ -370,6 +390,8 @@ __attribute__((visibility("default"), noreturn)) void __export_restore_task(stru
 	protect_vmas(args);
 	close_helper_fds(args);
 	set_mm(args);
+	/* after every helper fd and the old executable are closed */
+	take_posix_locks(args);
 	set_sigactions(args);
 	set_tls_bases(args);
 	/* With criu's credentials still: each thread then changes its own. */

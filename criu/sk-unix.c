@@ -139,7 +139,7 @@ static int check_cmsgs(struct msghdr *mh, const struct fd_dump_ctx *c)
 	return ret;
 }
 
-static ssize_t peek_one(int sfd, char *buf, char *cbuf, size_t clen, struct sockaddr_un *from,
+static ssize_t peek_one(int sfd, char *buf, char *cbuf, size_t clen, struct sockaddr_un *from, bool any_sender,
 			const struct fd_dump_ctx *c, int *err)
 {
 	struct iovec iov = { buf, USK_PEEK_BUF };
@@ -157,7 +157,8 @@ static ssize_t peek_one(int sfd, char *buf, char *cbuf, size_t clen, struct sock
 	if (n < 0)
 		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : (*err = -errno, -1);
 	*err = check_cmsgs(&mh, c);
-	if (!*err && mh.msg_namelen > sizeof(sa_family_t)) {
+	/* a connected socket hears only its peer, which is restored with its name */
+	if (!*err && any_sender && mh.msg_namelen > sizeof(sa_family_t)) {
 		pr_err("fd %d of process %d (%s): a queued datagram from a bound sender is not supported yet\n", c->fd,
 		       c->pid, c->link);
 		*err = -ENOTSUP;
@@ -192,7 +193,7 @@ static int peek_queue(int sfd, UnixSkEntry *u, uint32_t rqlen, const struct fd_d
 	while (!err) {
 		if (u->type != SOCK_DGRAM && total >= rqlen)
 			break;
-		n = peek_one(sfd, buf, cbuf, sizeof(cbuf), &from, c, &err);
+		n = peek_one(sfd, buf, cbuf, sizeof(cbuf), &from, u->type == SOCK_DGRAM && !u->has_peer, c, &err);
 		if (n < 0 || err || (!n && u->type != SOCK_DGRAM))
 			break;
 		err = add_queued(u, buf, n, &total);
@@ -678,9 +679,13 @@ static int make_socket(struct file_set *set, const UnixSkEntry *u)
 {
 	const UnixSkEntry *peer = u->has_peer ? find_entry(set, u->peer) : NULL;
 
-	if (u->state == USK_STATE_LISTEN || !u->has_peer)
+	if (u->state == USK_STATE_LISTEN || (!u->has_peer && u->state != USK_STATE_ESTABLISHED))
 		return make_alone(set, u);
-	/* a peer not in the images had closed (outsiders were refused at dump) */
+	/*
+	 * Connected, its peer gone: sock_diag names no peer once the peer is
+	 * released; a peer not in the images had closed too (outsiders were
+	 * refused at dump).
+	 */
 	if (!peer)
 		return make_pair(set, u, NULL);
 	if (u->type == SOCK_DGRAM && peer->has_name && peer->peer != u->ino)

@@ -126,6 +126,23 @@ static int collect_mm(struct dump_ctx *dc, struct proc_dump *pd)
 	return 0;
 }
 
+/* A memfd held as an fd is saved whole by files-memfd.c: its mappings save no pages of it. */
+static int memfds_saved_whole(struct dump_ctx *dc)
+{
+	const uint64_t *inos;
+	size_t n = fdt_memfd_inodes(dc->fdt, &inos), i;
+
+	for (i = 0; i < n; i++) {
+		if (xgrow(&dc->shm.r, &dc->shm.cap, dc->shm.nr, sizeof(*dc->shm.r)))
+			return -ENOMEM;
+		dc->shm.r[dc->shm.nr].shmid = inos[i];
+		dc->shm.r[dc->shm.nr].start = 0;
+		dc->shm.r[dc->shm.nr].end = UINT64_MAX;
+		dc->shm.nr++;
+	}
+	return 0;
+}
+
 static int collect_task(struct dump_ctx *dc, struct proc_dump *pd)
 {
 	int ret;
@@ -137,6 +154,7 @@ static int collect_task(struct dump_ctx *dc, struct proc_dump *pd)
 	ret = ret ?: task_state_collect(pd->pid, &pd->task_state);
 	ret = ret ?: collect_mm(dc, pd);
 	ret = ret ?: files_dump_task(dc->fdt, pd->pid, dc->cr->imgdir_fd, dc->cr->opts);
+	ret = ret ?: memfds_saved_whole(dc);
 	return ret ?: fs_dump_task(pd->pid, dc->cr->imgdir_fd);
 }
 

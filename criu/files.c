@@ -35,10 +35,11 @@ extern const struct fd_ops eventfd_fd_ops;
 extern const struct fd_ops signalfd_fd_ops;
 extern const struct fd_ops timerfd_fd_ops;
 extern const struct fd_ops epoll_fd_ops;
+extern const struct fd_ops memfd_fd_ops;
 
 static const struct fd_ops *all_fd_ops[] = {
-	&reg_fd_ops,	 &tty_fd_ops,	   &pipe_fd_ops,    &unix_sk_fd_ops,
-	&eventfd_fd_ops, &signalfd_fd_ops, &timerfd_fd_ops, &epoll_fd_ops,
+	&reg_fd_ops,	  &tty_fd_ops,	   &pipe_fd_ops,  &unix_sk_fd_ops, &eventfd_fd_ops,
+	&signalfd_fd_ops, &timerfd_fd_ops, &epoll_fd_ops, &memfd_fd_ops,
 };
 
 /* anon_inode:[NAME] fds, by name */
@@ -86,6 +87,9 @@ struct file_desc_table {
 	/* objects behind descriptions (pipes) already described */
 	uint64_t *seen;
 	size_t nr_seen, seen_cap;
+	/* memfds already described (their inodes) */
+	uint64_t *memfds;
+	size_t nr_memfds, memfds_cap;
 	/* unix sockets of the system, read the first time one is met; the tree's */
 	struct unix_diag_table unix_diag;
 	uint32_t *unix_inos;
@@ -298,6 +302,24 @@ int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t
 	return ret;
 }
 
+bool fdt_first_memfd(struct file_desc_table *t, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_memfds; i++)
+		if (t->memfds[i] == ino)
+			return false;
+	if (!xgrow(&t->memfds, &t->memfds_cap, t->nr_memfds, sizeof(*t->memfds)))
+		t->memfds[t->nr_memfds++] = ino;
+	return true;
+}
+
+size_t fdt_memfd_inodes(const struct file_desc_table *t, const uint64_t **inos)
+{
+	*inos = t->memfds;
+	return t->nr_memfds;
+}
+
 bool fdt_first_sight(struct file_desc_table *t, uint64_t id)
 {
 	size_t i;
@@ -418,6 +440,8 @@ static bool is_tty(const struct stat *st)
 
 static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, const struct stat *st)
 {
+	if (S_ISREG(st->st_mode) && !strncmp(link, "/memfd:", 7))
+		return &memfd_fd_ops;
 	if (S_ISFIFO(st->st_mode) && (!strncmp(link, "pipe:[", 6) || link[0] == '/'))
 		return &pipe_fd_ops;
 	if (S_ISSOCK(st->st_mode) && !strncmp(link, "socket:[", 8))
@@ -441,7 +465,8 @@ static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, cons
 	return NULL;
 }
 
-static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_img *img, const struct cr_options *opts)
+static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_img *img, int imgdir_fd,
+		       const struct cr_options *opts)
 {
 	char path[64], link[PATH_MAX];
 	FdinfoEntry fdi = FDINFO_ENTRY__INIT;
@@ -481,6 +506,7 @@ static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_i
 			.st = &st,
 			.opts = opts,
 			.fdt = t,
+			.imgdir_fd = imgdir_fd,
 		};
 
 		ret = ops->dump(&c, fe);
@@ -560,7 +586,7 @@ int files_dump_task(struct file_desc_table *t, pid_t pid, int imgdir_fd, const s
 		return -EIO;
 	}
 	for (i = 0; i < nr && !ret; i++)
-		ret = dump_one_fd(t, pid, fds[i], img, opts);
+		ret = dump_one_fd(t, pid, fds[i], img, imgdir_fd, opts);
 	if (img_close(img) && !ret)
 		ret = -EIO;
 	free(fds);
@@ -644,6 +670,7 @@ void fdt_destroy(struct file_desc_table *t)
 	free(t->d);
 	free(t->by_file);
 	free(t->seen);
+	free(t->memfds);
 	free(t->unix_inos);
 	free(t->deferred);
 	unix_diag_free(&t->unix_diag);
@@ -667,7 +694,8 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 	if ((fe->type == FD_TYPE__FD_REG) != !!fe->reg || (fe->type == FD_TYPE__FD_TTY_EXT) != !!fe->tty ||
 	    (fe->type == FD_TYPE__FD_PIPE) != !!fe->pipe || (fe->type == FD_TYPE__FD_UNIXSK) != !!fe->usk ||
 	    (fe->type == FD_TYPE__FD_EVENTFD) != !!fe->efd || (fe->type == FD_TYPE__FD_SIGNALFD) != !!fe->sfd ||
-	    (fe->type == FD_TYPE__FD_TIMERFD) != !!fe->tfd || (fe->type == FD_TYPE__FD_EPOLL) != !!fe->epoll) {
+	    (fe->type == FD_TYPE__FD_TIMERFD) != !!fe->tfd || (fe->type == FD_TYPE__FD_EPOLL) != !!fe->epoll ||
+	    (fe->type == FD_TYPE__FD_MEMFD) != !!fe->memfd) {
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}

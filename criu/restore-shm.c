@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "log.h"
 #include "restore.h"
 #include "util.h"
@@ -27,7 +28,8 @@
 struct shm_obj {
 	uint64_t shmid;
 	VmaKind kind;
-	const char *memfd_name; /* in the images */
+	const char *memfd_name;	 /* in the images */
+	const MemfdEntry *memfd; /* a memfd with descriptions: its size, seals and content */
 	uint64_t size;
 	pid_t first_pid; /* for messages */
 	int fd;		 /* criu's, until the tree has it */
@@ -84,9 +86,41 @@ static int note_vma(struct restore_tree *tree, const VmaEntry *v, pid_t pid, siz
 		return -EINVAL;
 	}
 	/* An anonymous object is as big as its mappings; a memfd keeps its own size. */
+	if (o->memfd)
+		return 0;
 	o->size = max(o->size, v->shm_size);
 	if (v->kind == VMA_KIND__VMA_ANON_SHARED)
 		o->size = max(o->size, end);
+	return 0;
+}
+
+/* A memfd some process holds as an fd: files.img has its name, size, seals and content. */
+static int add_memfds(struct restore_tree *tree, size_t *cap)
+{
+	size_t i;
+
+	for (i = 0; i < tree->files.nr_files; i++) {
+		const MemfdEntry *m = tree->files.files[i]->memfd;
+		struct shm_obj *o;
+
+		if (!m || !m->has_content_id)
+			continue;
+		if (find_obj(tree, m->shmid)) {
+			pr_err("files.img: memfd %llu is described twice\n", (unsigned long long)m->shmid);
+			return -EINVAL;
+		}
+		if (xgrow(&tree->shm, cap, tree->nr_shm, sizeof(*tree->shm)))
+			return -ENOMEM;
+		o = &tree->shm[tree->nr_shm++];
+		memset(o, 0, sizeof(*o));
+		o->shmid = m->shmid;
+		o->kind = VMA_KIND__VMA_MEMFD_SHARED;
+		o->memfd_name = m->name;
+		o->memfd = m;
+		o->size = m->size;
+		o->first_pid = tree->tasks[0].pid;
+		o->fd = -1;
+	}
 	return 0;
 }
 
@@ -95,6 +129,9 @@ int restore_shm_collect(struct restore_tree *tree)
 	size_t cap = 0, i, j;
 	int ret;
 
+	ret = add_memfds(tree, &cap);
+	if (ret)
+		return ret;
 	for (i = 0; i < tree->nr; i++) {
 		const struct restore_task *rt = &tree->tasks[i];
 
@@ -130,12 +167,26 @@ static int create_anon(struct shm_obj *o)
 	return o->fd < 0 ? -errno : 0;
 }
 
-static int create_memfd(struct shm_obj *o)
+/* A memfd that could not be sealed reports F_SEAL_SEAL alone: it is made the same way. */
+static int create_memfd(struct shm_obj *o, int imgdir_fd)
 {
-	o->fd = memfd_create(o->memfd_name, MFD_CLOEXEC);
+	bool sealing = o->memfd && o->memfd->seals != F_SEAL_SEAL;
+	int ret;
+
+	o->fd = memfd_create(o->memfd_name, MFD_CLOEXEC | (sealing ? MFD_ALLOW_SEALING : 0));
 	if (o->fd < 0) {
 		pr_perror("can't create memfd %s", o->memfd_name);
 		return -errno;
+	}
+	if (o->memfd) {
+		ret = memfd_fill(o->fd, o->memfd, imgdir_fd);
+		if (ret)
+			return ret;
+		if (sealing && o->memfd->seals && fcntl(o->fd, F_ADD_SEALS, o->memfd->seals)) {
+			pr_perror("can't seal memfd %s (0x%x)", o->memfd_name, o->memfd->seals);
+			return -errno;
+		}
+		return 0;
 	}
 	if (ftruncate(o->fd, o->size)) {
 		pr_perror("can't size memfd %s to %llu bytes", o->memfd_name, (unsigned long long)o->size);
@@ -144,15 +195,25 @@ static int create_memfd(struct shm_obj *o)
 	return 0;
 }
 
+/* For files-memfd.c: the object a memfd description opens. */
+static int shm_fd_by_id(void *arg, uint64_t shmid)
+{
+	const struct shm_obj *o = find_obj(arg, shmid);
+
+	return o ? o->fd : -1;
+}
+
 int restore_shm_create(struct restore_tree *tree)
 {
 	size_t i;
 	int ret;
 
+	tree->files.shm_fd = shm_fd_by_id;
+	tree->files.shm_arg = tree;
 	for (i = 0; i < tree->nr_shm; i++) {
 		struct shm_obj *o = &tree->shm[i];
 
-		ret = o->kind == VMA_KIND__VMA_MEMFD_SHARED ? create_memfd(o) : create_anon(o);
+		ret = o->kind == VMA_KIND__VMA_MEMFD_SHARED ? create_memfd(o, tree->ctx->imgdir_fd) : create_anon(o);
 		if (ret)
 			return ret;
 		pr_debug("shared object %llu: %llu bytes, fd %d\n", (unsigned long long)o->shmid,

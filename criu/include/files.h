@@ -19,6 +19,7 @@ struct fd_dump_ctx {
 	const struct stat *st;
 	const struct cr_options *opts;
 	struct file_desc_table *fdt;
+	int imgdir_fd; /* for kinds with images of their own (memfd content) */
 };
 
 /*
@@ -50,6 +51,9 @@ int fdt_resolve_deferred(struct file_desc_table *t);
 bool epoll_target_is(pid_t pid, int epfd, const EpollEntry *e, size_t i, pid_t dpid, int dfd);
 struct task_files;
 int epoll_register(const struct task_files *tf, const FileEntry *fe, int epfd, int spare_min);
+/* Dump side: the first time a memfd (by inode) is seen in the tree? And all of them. */
+bool fdt_first_memfd(struct file_desc_table *t, uint64_t ino);
+size_t fdt_memfd_inodes(const struct file_desc_table *t, const uint64_t **inos);
 /* Dump side: the first time an object (a pipe, by inode) is seen in the tree? */
 bool fdt_first_sight(struct file_desc_table *t, uint64_t id);
 /* Refuse what the tree shares with a process outside it (pipes, for now). */
@@ -85,6 +89,9 @@ struct file_set {
 	/* files-pipe.c: the pipes being opened */
 	struct pipe_restore *pipes;
 	size_t nr_pipes, pipes_cap;
+	/* the shared memory object (restore-shm.c) with this inode at dump, or -1: memfds */
+	int (*shm_fd)(void *arg, uint64_t shmid);
+	void *shm_arg;
 	/* sk-unix.c: the unix sockets being created */
 	struct unix_restore *usks;
 	size_t nr_usks, usks_cap;
@@ -127,6 +134,9 @@ void files_free(struct task_files *tf);
 int reg_file_check_unchanged(const RegFileEntry *rfe, int fd);
 /* Open a regular file described by a reg_file_entry (used for mappings and exe too). */
 int reg_file_open(const RegFileEntry *rfe, int extra_flags);
+
+/* files-memfd.c: fill a new memfd from its content image. */
+int memfd_fill(int fd, const MemfdEntry *m, int imgdir_fd);
 
 /* file-lock.c (--file-locks); file_lock_entry.kind */
 enum { FILE_LOCK_FLOCK = 1, FILE_LOCK_POSIX = 2, FILE_LOCK_OFD = 3 };

@@ -21,6 +21,7 @@ enum cr_img_type {
 	CR_IMG_FILES,
 	CR_IMG_FDINFO,
 	CR_IMG_FS,
+	CR_IMG_MEMFD,
 	CR_IMG_MAX,
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "files.h"
@@ -93,9 +94,6 @@ int reg_file_open(const RegFileEntry *r, int extra_flags)
 		close(fd);
 		return -EINVAL;
 	}
-	if (S_ISREG(st.st_mode) && r->has_size && (uint64_t)st.st_size != r->size)
-		pr_warn("%s changed size since the dump (%lld, was %llu)\n", r->path, (long long)st.st_size,
-			(unsigned long long)r->size);
 	if (r->pos && !(flags & O_PATH) && lseek(fd, r->pos, SEEK_SET) != (off_t)r->pos) {
 		pr_perror("can't seek %s to %llu", r->path, (unsigned long long)r->pos);
 		close(fd);
@@ -126,9 +124,66 @@ int reg_file_check_unchanged(const RegFileEntry *r, int fd)
 	return 0;
 }
 
+/*
+ * An open file that changed since the dump would give the process other
+ * data than it had: refused, unless the user allows it. A log opened
+ * write-only for appending that only grew is fine: the process can't read
+ * it and writes at its end anyway.
+ */
+static int check_fd_file_unchanged(const RegFileEntry *r, int fd, const struct cr_options *opts)
+{
+	uint64_t mtime;
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		pr_perror("can't stat %s", r->path);
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode) || !r->has_size || !r->has_mtime_ns)
+		return 0;
+	mtime = st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
+	if ((uint64_t)st.st_size == r->size && mtime == r->mtime_ns)
+		return 0;
+	if ((r->flags & O_ACCMODE) == O_WRONLY && (r->flags & O_APPEND) && (uint64_t)st.st_size >= r->size)
+		return 0;
+	if (opts->allow_file_changes) {
+		pr_warn("%s changed since the dump (size %lld, was %llu): going on (--allow-file-changes)\n", r->path,
+			(long long)st.st_size, (unsigned long long)r->size);
+		return 0;
+	}
+	pr_err("%s changed since the dump (size %lld, was %llu; mtime %llu, was %llu): restore with "
+	       "--allow-file-changes to go on anyway\n",
+	       r->path, (long long)st.st_size, (unsigned long long)r->size, (unsigned long long)mtime,
+	       (unsigned long long)r->mtime_ns);
+	return -ESTALE;
+}
+
+static int check_device(const RegFileEntry *r, int fd)
+{
+	struct stat st;
+
+	if (!r->has_rdev || fstat(fd, &st))
+		return 0;
+	if (st.st_rdev != r->rdev) {
+		pr_err("%s is device %u:%u, it was %u:%u at dump\n", r->path, major(st.st_rdev), minor(st.st_rdev),
+		       major(r->rdev), minor(r->rdev));
+		return -ENODEV;
+	}
+	return 0;
+}
+
 static int reg_open(const FileEntry *fe, struct file_set *set, const struct cr_options *opts)
 {
-	return reg_file_open(fe->reg, 0);
+	int fd = reg_file_open(fe->reg, 0), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = check_fd_file_unchanged(fe->reg, fd, opts) ?: check_device(fe->reg, fd);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
 }
 
 static void reg_free(FileEntry *fe)

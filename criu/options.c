@@ -24,6 +24,7 @@ enum {
 	OPT_FEATURE,
 	OPT_ALL,
 	OPT_FREEZE_CGROUP,
+	OPT_ALLOW_FILE_CHANGES,
 	OPT_VERSION,
 	OPT_UNSUPPORTED, /* every option from here on is known but not supported */
 };
@@ -53,6 +54,7 @@ static const struct option long_opts[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	{ "file-locks", no_argument, NULL, 'l' },
+	{ "allow-file-changes", no_argument, NULL, OPT_ALLOW_FILE_CHANGES },
 	/* Known to CRIU, not supported here yet. */
 	{ "ext-unix-sk", optional_argument, NULL, OPT_UNSUPPORTED },
 	{ "tcp-established", no_argument, NULL, OPT_UNSUPPORTED },
@@ -181,6 +183,7 @@ void usage(void)
 	       "  -v[0-4]|--verbosity      log level (-v alone or repeated raises it)\n"
 	       "  -j|--shell-job           the tree is a shell job: allow its terminal\n"
 	       "  -l|--file-locks          dump and restore file locks (flock, POSIX, OFD)\n"
+	       "  --allow-file-changes     restore even if open files changed since the dump\n"
 	       "  -R|--leave-running       keep the tree running after dump\n"
 	       "  -s|--leave-stopped       leave the tree stopped after dump\n"
 	       "  -d|--restore-detached    detach from the restored tree\n"
@@ -298,6 +301,9 @@ static int apply_option(struct cr_options *opts, int c, const char *arg, const c
 		break;
 	case OPT_ALL:
 		opts->check_all = true;
+		break;
+	case OPT_ALLOW_FILE_CHANGES:
+		opts->allow_file_changes = true;
 		break;
 	case OPT_FREEZE_CGROUP:
 		opts->freeze_cgroup = (char *)arg;

@@ -277,6 +277,59 @@ def dump_pipe_outside():
 
 
 @negative
+def restore_fd_file_changed():
+    """An open file (a.data of files_reg, open for reading and writing)
+    changed after the dump: restore must refuse, naming the file and
+    --allow-file-changes, and leave nothing behind; b.data, a write-only
+    O_APPEND log that only grew, is no reason to refuse; with a.data's
+    bytes put back (touched all the same) and --allow-file-changes the
+    restore goes on and the test passes."""
+    t = TestRun('files_reg', 'neg_restore_fd_file_changed')
+    try:
+        t.start()
+        t.dump()
+        t.wait_gone()
+        datadir = os.path.join(t.out, 'dir')
+        with open(os.path.join(datadir, 'b.data'), 'rb') as f:
+            log = f.read()
+        with open(os.path.join(datadir, 'b.data'), 'ab') as f:
+            f.write(b'appended by someone else')
+        rc, _ = t.restore(timeout=NEG_TIMEOUT, outname='restore-grown-log.out')
+        if rc != 0:
+            raise Fail('restore refused a write-only O_APPEND file that only grew')
+        kill_pid(t.pid)
+        deadline = time.monotonic() + 2
+        while not reap(t.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.unlink(os.path.join(t.img, 'restore.pid'))
+        with open(os.path.join(datadir, 'b.data'), 'wb') as f:
+            f.write(log)
+        with open(os.path.join(datadir, 'a.data'), 'rb') as f:
+            original = f.read()
+        with open(os.path.join(datadir, 'a.data'), 'r+b') as f:
+            f.write(b'changed')
+        rc, secs = t.restore(timeout=NEG_TIMEOUT, outname='restore-changed.out')
+        with open(os.path.join(t.out, 'restore-changed.out'), errors='replace') as f:
+            err = f.read()
+        note('restore after a.data changed: rc %d: %s' % (rc, err.strip()[:200]))
+        if rc == 0:
+            raise Fail('restore succeeded although a.data changed')
+        if 'a.data' not in err or '--allow-file-changes' not in err:
+            raise Fail('the error does not name the file and the option: %r' % err[-300:])
+        if proc_state(t.pid) not in (None, 'Z'):
+            raise Fail('process %d is left after the refused restore' % t.pid)
+        reap(t.pid)
+        # the same bytes again, but touched since: only the option lets it through
+        with open(os.path.join(datadir, 'a.data'), 'r+b') as f:
+            f.write(original)
+        t.opts['restore-opts'] = '--allow-file-changes'
+        t.restore_ok()
+        t.stop_and_check('the test restored with --allow-file-changes')
+    finally:
+        t.cleanup()
+
+
+@negative
 def restore_file_changed():
     """A privately mapped file that changed after the dump: its unmodified
     pages are read from the file, so restore must refuse, naming the file,

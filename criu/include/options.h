@@ -38,7 +38,8 @@ struct cr_options {
 	bool leave_running;
 	bool leave_stopped;
 	bool shell_job;
-	bool file_locks; /* --file-locks */
+	bool file_locks;	 /* --file-locks */
+	bool allow_file_changes; /* --allow-file-changes: restore over files changed since the dump */
 	bool restore_detached;
 	bool restore_sibling;
 	char *root;

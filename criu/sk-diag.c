@@ -64,6 +64,11 @@ static int parse_one(struct nl_msg *msg, void *arg)
 	s->state = m->udiag_state;
 	if (tb[UNIX_DIAG_NAME])
 		copy_name(s, tb[UNIX_DIAG_NAME]);
+	if (tb[UNIX_DIAG_VFS]) {
+		struct unix_diag_vfs *v = nla_data(tb[UNIX_DIAG_VFS]);
+
+		s->vfs_ino = v->udiag_vfs_ino;
+	}
 	if (tb[UNIX_DIAG_PEER])
 		s->peer = nla_get_u32(tb[UNIX_DIAG_PEER]);
 	if (tb[UNIX_DIAG_SHUTDOWN])
@@ -86,7 +91,7 @@ int unix_diag_collect(struct unix_diag_table *t)
 	struct unix_diag_req req = {
 		.sdiag_family = AF_UNIX,
 		.udiag_states = ~0U,
-		.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN,
+		.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN,
 	};
 	struct nl_sock *sk = nl_socket_alloc();
 	int ret;

@@ -194,7 +194,8 @@ static int peek_queue(int sfd, UnixSkEntry *u, uint32_t rqlen, const struct fd_d
 		if (u->type != SOCK_DGRAM && total >= rqlen)
 			break;
 		n = peek_one(sfd, buf, cbuf, sizeof(cbuf), &from, u->type == SOCK_DGRAM && !u->has_peer, c, &err);
-		if (n < 0 || err || (!n && u->type != SOCK_DGRAM))
+		/* a stream's 0 is its end; a seqpacket's, short of rqlen, an empty message */
+		if (n < 0 || err || (!n && u->type == SOCK_STREAM))
 			break;
 		err = add_queued(u, buf, n, &total);
 		if (!err && (total > USK_QUEUE_MAX || u->n_queue > 1024 * 1024)) {
@@ -234,6 +235,38 @@ static int fill_from_diag(UnixSkEntry *u, const struct unix_diag_sk *d, const st
 		}
 		u->has_backlog = true;
 		u->backlog = d->wqlen;
+	}
+	return 0;
+}
+
+/*
+ * The socket file of a path-bound socket: its mode and owner, and where a
+ * relative name lives (the binder's cwd, if the file is there now).
+ */
+static int read_socket_file(const struct fd_dump_ctx *c, const struct unix_diag_sk *d, UnixSkEntry *u)
+{
+	char path[PATH_MAX + 128], cwd[PATH_MAX];
+	struct stat st;
+	bool relative = d->name[0] != '/';
+
+	if (!d->name_len || !d->name[0] || !d->vfs_ino)
+		return 0;
+	if (relative && read_proc_link(c->pid, "cwd", cwd, sizeof(cwd)))
+		return 0;
+	snprintf(path, sizeof(path), "%s%s%.*s", relative ? cwd : "", relative ? "/" : "", (int)d->name_len, d->name);
+	if (stat(path, &st) || !S_ISSOCK(st.st_mode) || st.st_ino != d->vfs_ino) {
+		pr_warn("unix socket %u: its file %s is not where its name says: it will be bound anew\n", d->ino,
+			path);
+		return 0;
+	}
+	u->has_file_mode = u->has_file_uid = u->has_file_gid = true;
+	u->file_mode = st.st_mode & 07777;
+	u->file_uid = st.st_uid;
+	u->file_gid = st.st_gid;
+	if (relative) {
+		u->bind_dir = xstrdup(cwd);
+		if (!u->bind_dir)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -289,6 +322,7 @@ static int usk_dump(const struct fd_dump_ctx *c, FileEntry *fe)
 	u->ino = d->ino;
 	u->flags = flags & O_NONBLOCK;
 	ret = fill_from_diag(u, d, c);
+	ret = ret ?: read_socket_file(c, d, u);
 	ret = ret ?: read_options(sfd, u);
 	ret = ret ?: peek_queue(sfd, u, d->rqlen, c);
 	ret = ret ?: fdt_note_unix(c->fdt, u->ino);
@@ -310,6 +344,7 @@ static void usk_free(FileEntry *fe)
 		free(fe->usk->queue[i].data);
 	free(fe->usk->queue);
 	free(fe->usk->name.data);
+	free(fe->usk->bind_dir);
 	free(fe->usk);
 	fe->usk = NULL;
 }
@@ -424,19 +459,49 @@ static int clear_path(const UnixSkEntry *u)
 	return 0;
 }
 
+/* The socket file as it was: mode and owner. */
+static int restore_socket_file(const UnixSkEntry *u)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1] = {};
+
+	if (!u->has_file_mode)
+		return 0;
+	memcpy(path, u->name.data, u->name.len);
+	if (chmod(path, u->file_mode) || lchown(path, u->file_uid, u->file_gid)) {
+		pr_perror("unix socket %u: can't give %s its mode and owner back", u->ino, path);
+		return -errno;
+	}
+	return 0;
+}
+
+/* A relative name is bound from the directory it was bound in, so getsockname() says the same. */
 static int bind_to_name(int fd, const UnixSkEntry *u)
 {
 	struct sockaddr_un sa;
 	socklen_t len = make_addr(u, &sa);
-	int ret = name_is_path(u) ? clear_path(u) : 0;
+	int here = -1, ret = 0;
 
-	if (ret)
-		return ret;
-	if (bind(fd, (struct sockaddr *)&sa, len)) {
-		pr_perror("unix socket %u: can't bind to its name", u->ino);
-		return -errno;
+	if (u->bind_dir) {
+		here = open(".", O_PATH | O_CLOEXEC);
+		if (here < 0 || chdir(u->bind_dir)) {
+			pr_perror("unix socket %u: can't bind in %s", u->ino, u->bind_dir);
+			ret = -errno;
+			goto out;
+		}
 	}
-	return 0;
+	ret = name_is_path(u) ? clear_path(u) : 0;
+	if (!ret && bind(fd, (struct sockaddr *)&sa, len)) {
+		pr_perror("unix socket %u: can't bind to its name", u->ino);
+		ret = -errno;
+	}
+	ret = ret ?: restore_socket_file(u);
+out:
+	if (here >= 0) {
+		if (fchdir(here))
+			pr_perror("can't go back to criu's directory");
+		close(here);
+	}
+	return ret;
 }
 
 static int new_socket(const UnixSkEntry *u, bool bound)
@@ -458,17 +523,30 @@ static int new_socket(const UnixSkEntry *u, bool bound)
 	return fd;
 }
 
-/* The queue of u, sent again by its peer (the socket sending into u). */
+/*
+ * The queue of u, sent again by its peer (the socket sending into u). The
+ * sender's buffer is what the queue was charged to: it may have been full
+ * to the byte, and the same bytes need not take the same room twice. It
+ * is made big enough for the sending; set_options() puts it back after.
+ */
 static int queue_data(const UnixSkEntry *u, int sender)
 {
-	size_t i;
+	size_t i, total = 0;
+	int big;
 
+	for (i = 0; i < u->n_queue; i++)
+		total += u->queue[i].len + 1024;
+	big = min(total * 2 + (1 << 20), (size_t)INT32_MAX / 2);
+	if (u->n_queue && setsockopt(sender, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)))
+		pr_warn("unix socket %u: can't make room to queue its data again: %s\n", u->ino, strerror(errno));
 	for (i = 0; i < u->n_queue; i++) {
 		ssize_t n = send(sender, u->queue[i].data, u->queue[i].len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n != (ssize_t)u->queue[i].len) {
+			if (n >= 0)
+				errno = EMSGSIZE;
 			pr_perror("unix socket %u: can't queue its %zu bytes again", u->ino, u->queue[i].len);
-			return n < 0 ? -errno : -EIO;
+			return -errno;
 		}
 	}
 	return 0;
@@ -513,9 +591,8 @@ static int make_pair(struct file_set *set, const UnixSkEntry *a, const UnixSkEnt
 		pr_perror("can't create unix socket %u", a->ino);
 		return -errno;
 	}
-	ret = set_options(sv[0], a) ?: (b ? set_options(sv[1], b) : 0);
-	ret = ret ?: queue_data(a, sv[1]);
-	ret = ret ?: (b ? queue_data(b, sv[0]) : 0);
+	ret = queue_data(a, sv[1]) ?: (b ? queue_data(b, sv[0]) : 0);
+	ret = ret ?: set_options(sv[0], a) ?: (b ? set_options(sv[1], b) : 0);
 	if (!b) {
 		/* the peer had closed: a keeps its data and sees the end */
 		close(sv[1]);
@@ -538,6 +615,7 @@ static int find_listener_fd(struct file_set *set, const UnixSkEntry *server, int
 /*
  * client connects to the name of server's listener; accept gives server.
  * The listener is the tree's if it still listens there, else a stand-in.
+ * Without a client (it had closed) a stand-in connects, then closes.
  */
 static int make_accepted(struct file_set *set, const UnixSkEntry *client, const UnixSkEntry *server)
 {
@@ -549,13 +627,13 @@ static int make_accepted(struct file_set *set, const UnixSkEntry *client, const 
 	if (ret < 0)
 		return ret;
 	lfd = ret;
-	cfd = new_socket(client, true);
+	cfd = client ? new_socket(client, true) : socket(AF_UNIX, server->type | SOCK_CLOEXEC, 0);
 	if (cfd < 0) {
-		ret = cfd;
+		ret = client ? cfd : -errno;
 		goto out;
 	}
 	if (connect(cfd, (struct sockaddr *)&sa, len)) {
-		pr_perror("unix socket %u: can't connect to its peer %u", client->ino, server->ino);
+		pr_perror("unix socket %u: can't connect to its peer", server->ino);
 		close(cfd);
 		ret = -errno;
 		goto out;
@@ -567,15 +645,21 @@ static int make_accepted(struct file_set *set, const UnixSkEntry *client, const 
 		ret = -errno;
 		goto out;
 	}
-	ret = set_options(cfd, client) ?: set_options(sfd, server);
-	ret = ret ?: queue_data(client, sfd) ?: queue_data(server, cfd);
-	ret = ret ?: set_shutdown(cfd, client) ?: set_shutdown(sfd, server);
-	if (ret) {
+	ret = (client ? queue_data(client, sfd) : 0) ?: queue_data(server, cfd);
+	ret = ret ?: (client ? set_options(cfd, client) : 0) ?: set_options(sfd, server);
+	if (!client) {
+		/* its client had closed: it keeps its data and sees the end */
 		close(cfd);
+		cfd = -1;
+	}
+	ret = ret ?: (client ? set_shutdown(cfd, client) : 0) ?: set_shutdown(sfd, server);
+	if (ret) {
+		if (cfd >= 0)
+			close(cfd);
 		close(sfd);
 		goto out;
 	}
-	ret = note_made(set, client->ino, cfd) ?: note_made(set, server->ino, sfd);
+	ret = (client ? note_made(set, client->ino, cfd) : 0) ?: note_made(set, server->ino, sfd);
 out:
 	if (tmp >= 0)
 		close(tmp);
@@ -675,12 +759,39 @@ static int make_alone(struct file_set *set, const UnixSkEntry *u)
 	return note_made(set, u->ino, fd);
 }
 
+/* Some socket of the images is connected to u: u is a server, not a pair end. */
+static bool has_clients(const struct file_set *set, const UnixSkEntry *u)
+{
+	size_t i;
+
+	for (i = 0; i < set->nr_files; i++)
+		if (set->files[i]->usk && set->files[i]->usk->has_peer && set->files[i]->usk->peer == u->ino)
+			return true;
+	return false;
+}
+
+/*
+ * Connected but naming no peer: a pair end whose other end closed (the
+ * kernel names no peer once it is released). Not a datagram server: the
+ * kernel marks one connected when a client connects to it; it is bound,
+ * or has clients.
+ */
+static bool peer_closed(const struct file_set *set, const UnixSkEntry *u)
+{
+	if (u->has_peer || u->state != USK_STATE_ESTABLISHED)
+		return false;
+	return u->type != SOCK_DGRAM || (!u->has_name && !has_clients(set, u));
+}
+
 static int make_socket(struct file_set *set, const UnixSkEntry *u)
 {
 	const UnixSkEntry *peer = u->has_peer ? find_entry(set, u->peer) : NULL;
 
-	if (u->state == USK_STATE_LISTEN || (!u->has_peer && u->state != USK_STATE_ESTABLISHED))
+	if (u->state == USK_STATE_LISTEN || (!u->has_peer && !peer_closed(set, u)))
 		return make_alone(set, u);
+	/* an accepted socket whose client closed keeps the listener's name */
+	if (!peer && u->type != SOCK_DGRAM && u->has_name)
+		return make_accepted(set, NULL, u);
 	/*
 	 * Connected, its peer gone: sock_diag names no peer once the peer is
 	 * released; a peer not in the images had closed too (outsiders were

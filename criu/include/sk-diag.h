@@ -18,6 +18,7 @@ struct unix_diag_sk {
 	uint32_t *icons; /* a listener's connections not accepted yet */
 	size_t nr_icons;
 	uint32_t rqlen, wqlen;
+	uint32_t vfs_ino; /* the socket file of a path-bound socket, 0 if none */
 };
 
 struct unix_diag_table {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Code shared by the pipe tests (pipe_basic, pipe_shared_tree, fifo_data).
+ * Code shared by the pipe tests (pipe_basic, pipe_shared_tree, fifo_data)
+ * and the unix socket tests (unix_*.c, through unix_sk.h).
  *
  * The descriptor table of a process: fd_table_collect() records every open fd
  * (from /proc/self/fd), fd_table_compare() checks that a later table is
@@ -10,12 +11,13 @@
  *  - for each fd: F_GETFL (access mode, O_NONBLOCK, O_APPEND, ...; only
  *    O_LARGEFILE is left out, which open() adds on 64-bit and pipe() does
  *    not, and which changes nothing there), F_GETFD (FD_CLOEXEC), the type
- *    of file (S_IFMT), and for a pipe or FIFO its size (F_GETPIPE_SZ);
+ *    of file (S_IFMT), for a pipe or FIFO its size (F_GETPIPE_SZ), for a
+ *    socket its type (SO_TYPE);
  *  - for a file with a path (a FIFO, stdio): the same path and inode;
- *  - for an anonymous pipe ("pipe:[N]"), whose inode is new after restore:
- *    the same identity, that is the fds that were one pipe (equal st_dev
- *    and st_ino) are one pipe, and the fds of different pipes are still
- *    different pipes;
+ *  - for an anonymous pipe ("pipe:[N]") or a socket ("socket:[N]"), whose
+ *    inode is new after restore: the same identity, that is the fds that
+ *    were one pipe or socket (equal st_dev and st_ino) are one, and the
+ *    fds of different ones are still different ones;
  *  - the same description sharing: the fds that shared one open file
  *    description (dup) still share one, and those that had their own
  *    still have their own (kcmp(KCMP_FILE); left out, with a message,
@@ -39,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -69,6 +72,7 @@ struct fd_info {
 	dev_t dev;
 	ino_t ino;
 	int pipe_sz;   /* F_GETPIPE_SZ, or -1 for other files */
+	int sock_type; /* SO_TYPE, or -1 for other files */
 	int same_file; /* index of the first fd of the same file (dev, ino) */
 	int same_desc; /* index of the first fd of the same description, or -1 if unknown */
 	char link[PATH_MAX];
@@ -87,6 +91,12 @@ static inline int fd_kcmp(pid_t pid1, pid_t pid2, int fd1, int fd2)
 static inline bool fd_is_anon_pipe(const struct fd_info *f)
 {
 	return !strncmp(f->link, "pipe:", 5);
+}
+
+/* A pipe or a socket: no path, and a new inode after restore. */
+static inline bool fd_is_anon(const struct fd_info *f)
+{
+	return fd_is_anon_pipe(f) || !strncmp(f->link, "socket:", 7);
 }
 
 static int fd_info_cmp(const void *a, const void *b)
@@ -137,6 +147,16 @@ static inline int fd_table_collect(struct fd_table *t, char *why, size_t len)
 		f->dev = st.st_dev;
 		f->ino = st.st_ino;
 		f->pipe_sz = S_ISFIFO(st.st_mode) ? fcntl(f->fd, F_GETPIPE_SZ) : -1;
+		f->sock_type = -1;
+		if (S_ISSOCK(st.st_mode)) {
+			socklen_t sl = sizeof(f->sock_type);
+
+			if (getsockopt(f->fd, SOL_SOCKET, SO_TYPE, &f->sock_type, &sl)) {
+				closedir(d);
+				snprintf(why, len, "fd %d (%s): SO_TYPE: %m", f->fd, f->link);
+				return -1;
+			}
+		}
 		t->n++;
 	}
 	closedir(d);
@@ -178,10 +198,10 @@ static inline void fd_table_print(const struct fd_table *t, const char *title)
 	for (i = 0; i < t->n; i++) {
 		const struct fd_info *f = &t->fds[i];
 
-		test_msg(
-			"%s: fd %d %s flags %#o fd flags %d pipe size %d same file as fd %d, same description as fd %d",
-			title, f->fd, f->link, f->fl, f->fdfl, f->pipe_sz, t->fds[f->same_file].fd,
-			f->same_desc >= 0 ? t->fds[f->same_desc].fd : -1);
+		test_msg("%s: fd %d %s flags %#o fd flags %d pipe size %d socket type %d same file as fd %d, same "
+			 "description as fd %d",
+			 title, f->fd, f->link, f->fl, f->fdfl, f->pipe_sz, f->sock_type, t->fds[f->same_file].fd,
+			 f->same_desc >= 0 ? t->fds[f->same_desc].fd : -1);
 	}
 }
 
@@ -206,11 +226,12 @@ static inline int fd_table_compare(const struct fd_table *before, const struct f
 				 b->type, b->link);
 			return -1;
 		}
-		if (fd_is_anon_pipe(a) != fd_is_anon_pipe(b) || (!fd_is_anon_pipe(b) && strcmp(a->link, b->link))) {
+		if (fd_is_anon_pipe(a) != fd_is_anon_pipe(b) || fd_is_anon(a) != fd_is_anon(b) ||
+		    (!fd_is_anon(b) && strcmp(a->link, b->link))) {
 			snprintf(why, len, "fd %d is %s, expected %s", a->fd, a->link, b->link);
 			return -1;
 		}
-		if (!fd_is_anon_pipe(b) && (a->dev != b->dev || a->ino != b->ino)) {
+		if (!fd_is_anon(b) && (a->dev != b->dev || a->ino != b->ino)) {
 			snprintf(why, len, "fd %d (%s): inode %lu, expected %lu", a->fd, a->link, (unsigned long)a->ino,
 				 (unsigned long)b->ino);
 			return -1;
@@ -226,6 +247,11 @@ static inline int fd_table_compare(const struct fd_table *before, const struct f
 		if (a->pipe_sz != b->pipe_sz) {
 			snprintf(why, len, "fd %d (%s): F_GETPIPE_SZ %d, expected %d", a->fd, a->link, a->pipe_sz,
 				 b->pipe_sz);
+			return -1;
+		}
+		if (a->sock_type != b->sock_type) {
+			snprintf(why, len, "fd %d (%s): SO_TYPE %d, expected %d", a->fd, a->link, a->sock_type,
+				 b->sock_type);
 			return -1;
 		}
 		if (a->same_file != b->same_file) {

@@ -57,6 +57,7 @@ status is 1 if any test failed.
 import argparse
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -173,6 +174,8 @@ def dump_refused():
                        ('refused_itimer', 'interval timers'),
                        ('refused_posix_timer', 'POSIX timers'),
                        ('refused_file_lock', 'file lock'),
+                       ('refused_scm_rights', 'SCM_RIGHTS'),
+                       ('refused_unix_backlog', 'not accepted'),
                        ('refused_namespace', 'uts namespace'),
                        ('refused_thread_creds', 'credentials')):
         t = TestRun(name, 'neg_dump_refused')
@@ -273,6 +276,32 @@ def dump_pipe_outside():
         expect_untouched(t, 'after the refused dump')
     finally:
         os.close(rfd)
+        t.cleanup()
+
+
+@negative
+def dump_unix_outside():
+    """A unix socket pair with one end in the test (its stdout) and the
+    other kept by the harness: the dump must be refused, naming the socket
+    and the outside pid, and the test must go on and pass."""
+    t = TestRun('busyloop', 'neg_dump_unix_outside')
+    ours, theirs = socket.socketpair()
+    null = os.open('/dev/null', os.O_RDONLY)
+    out = os.dup(theirs.fileno())
+    theirs.close()
+    t.stdio = lambda: (null, out, out)    # start() closes these once the test has them
+    try:
+        t.start()
+        t.snapshot_maps()
+        expect_fail([CRIU, 'dump', '-t', str(t.pid), '-D', t.out], 'criu dump', t.out)
+        with open(os.path.join(t.out, 'criu.err')) as f:
+            err = f.read()
+        if 'unix socket' not in err or str(MY_PID) not in err:
+            raise Fail('the refusal does not name the socket and process %d: %r' % (MY_PID, err[-300:]))
+        note(err.strip().splitlines()[0])
+        expect_untouched(t, 'after the refused dump')
+    finally:
+        ours.close()
         t.cleanup()
 
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* zdtm: refused=lock */
 /*
- * An exclusive flock() on a file of the test. Locks are not dumped yet
- * (--file-locks): the dump must be refused, and the lock is still held at
+ * An exclusive flock() on a file of the test. Without --file-locks locks
+ * are not dumped: the dump must be refused, and the lock is still held at
  * the check (a new open file description can't take it).
  */
 #include <errno.h>

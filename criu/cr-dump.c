@@ -368,6 +368,8 @@ static void dump_cleanup(struct dump_ctx *dc, bool ok)
 	for (i = 0; i < dc->nr_procs; i++)
 		if (!proc_cleanup(&dc->procs[i]))
 			ok = false;
+	/* before the tree goes on: its connections must have left repair mode */
+	fdt_tcp_repair_finish(dc->fdt, ok && final_mode(dc->cr->opts) == UNSEIZE_KILL, dc->root);
 	if (dc->seized)
 		pstree_unseize(&dc->tree, ok ? final_mode(dc->cr->opts) : UNSEIZE_RUN);
 	free(dc->procs);

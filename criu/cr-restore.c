@@ -19,6 +19,7 @@
  * Until the detach, any failure kills and reaps every process created:
  * nothing of a failed restore is left behind.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -83,6 +84,38 @@ static pid_t fork_with_ns_last_pid(pid_t pid)
 	return child;
 }
 
+/*
+ * A pid with no process of its own is still taken while some process has
+ * it as its process group or session id: say which.
+ */
+static void explain_pid_in_use(pid_t pid)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int saved = errno;
+
+	while (d && (de = readdir(d))) {
+		char path[300], *buf, *p;
+		int pgid, sid;
+
+		if (atoi(de->d_name) <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		buf = read_file_at(AT_FDCWD, path, NULL);
+		p = buf ? strrchr(buf, ')') : NULL;
+		if (p && sscanf(p + 2, "%*c %*d %d %d", &pgid, &sid) == 2 && (pgid == pid || sid == pid)) {
+			pr_err("pid %d is the %s id of process %s, which still exists: it can't be given back\n", pid,
+			       sid == pid ? "session" : "process group", de->d_name);
+			free(buf);
+			break;
+		}
+		free(buf);
+	}
+	if (d)
+		closedir(d);
+	errno = saved;
+}
+
 pid_t restore_clone_with_pid(pid_t pid)
 {
 	pid_t child = clone3_with_pid(pid, SIGCHLD);
@@ -93,6 +126,8 @@ pid_t restore_clone_with_pid(pid_t pid)
 	}
 	if (child < 0)
 		pr_perror("can't create process %d with clone3", pid);
+	if (child < 0 && errno == EEXIST)
+		explain_pid_in_use(pid);
 	return child;
 }
 

@@ -16,9 +16,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/kcmp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "files.h"
 #include "proc-parse.h"
+#include "net-lock.h"
 #include "sk-diag.h"
 #include "image.h"
 #include "log.h"
@@ -36,10 +40,11 @@ extern const struct fd_ops signalfd_fd_ops;
 extern const struct fd_ops timerfd_fd_ops;
 extern const struct fd_ops epoll_fd_ops;
 extern const struct fd_ops memfd_fd_ops;
+extern const struct fd_ops inet_sk_fd_ops;
 
 static const struct fd_ops *all_fd_ops[] = {
 	&reg_fd_ops,	  &tty_fd_ops,	   &pipe_fd_ops,  &unix_sk_fd_ops, &eventfd_fd_ops,
-	&signalfd_fd_ops, &timerfd_fd_ops, &epoll_fd_ops, &memfd_fd_ops,
+	&signalfd_fd_ops, &timerfd_fd_ops, &epoll_fd_ops, &memfd_fd_ops,   &inet_sk_fd_ops,
 };
 
 /* anon_inode:[NAME] fds, by name */
@@ -94,10 +99,47 @@ struct file_desc_table {
 	struct unix_diag_table unix_diag;
 	uint32_t *unix_inos;
 	size_t nr_unix, unix_cap;
+	/* copies of the TCP sockets put in repair mode */
+	int *tcp_repair;
+	size_t nr_tcp_repair, tcp_repair_cap;
 	/* entries finished once every fd of the tree is dumped */
 	struct fd_desc *deferred;
 	size_t nr_deferred, deferred_cap;
 };
+
+int fdt_note_tcp_repair(struct file_desc_table *t, int sfd)
+{
+	int copy = fcntl(sfd, F_DUPFD_CLOEXEC, 0);
+
+	if (copy < 0 || xgrow(&t->tcp_repair, &t->tcp_repair_cap, t->nr_tcp_repair, sizeof(int))) {
+		if (copy >= 0)
+			close(copy);
+		return -ENOMEM;
+	}
+	t->tcp_repair[t->nr_tcp_repair++] = copy;
+	return 0;
+}
+
+/*
+ * Killed in repair mode, a connection goes without a word to its peer: the
+ * network lock holds it until the restore. Otherwise it goes on now.
+ */
+void fdt_tcp_repair_finish(struct file_desc_table *t, bool keep, pid_t root)
+{
+	int off = TCP_REPAIR_OFF;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nr_tcp_repair; i++) {
+		if (!keep && setsockopt(t->tcp_repair[i], IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)))
+			pr_perror("can't take a TCP connection out of repair mode");
+		close(t->tcp_repair[i]);
+	}
+	if (t->nr_tcp_repair && !keep)
+		net_lock_release(root);
+	t->nr_tcp_repair = 0;
+}
 
 int fdt_defer(struct file_desc_table *t, FileEntry *fe, pid_t pid, int fd)
 {
@@ -438,6 +480,25 @@ static bool is_tty(const struct stat *st)
 	return maj == 4 || (maj == 5 && minor(st->st_rdev) <= 1) || (maj >= 136 && maj <= 143);
 }
 
+/* A socket's kind is its family: asked of a copy of the socket. */
+static const struct fd_ops *socket_ops(pid_t pid, int fd, const char *link)
+{
+	int sfd = grab_fd(pid, fd), dom = -1;
+	socklen_t len = sizeof(dom);
+
+	if (sfd < 0)
+		return NULL;
+	if (getsockopt(sfd, SOL_SOCKET, SO_DOMAIN, &dom, &len))
+		pr_perror("can't get the family of fd %d of process %d", fd, pid);
+	close(sfd);
+	if (dom == AF_UNIX)
+		return &unix_sk_fd_ops;
+	if (dom == AF_INET || dom == AF_INET6)
+		return &inet_sk_fd_ops;
+	pr_err("can't dump fd %d of process %d: a socket of family %d (%s) is not supported yet\n", fd, pid, dom, link);
+	return NULL;
+}
+
 static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, const struct stat *st)
 {
 	if (S_ISREG(st->st_mode) && !strncmp(link, "/memfd:", 7))
@@ -445,7 +506,7 @@ static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, cons
 	if (S_ISFIFO(st->st_mode) && (!strncmp(link, "pipe:[", 6) || link[0] == '/'))
 		return &pipe_fd_ops;
 	if (S_ISSOCK(st->st_mode) && !strncmp(link, "socket:[", 8))
-		return &unix_sk_fd_ops; /* refuses other families by name */
+		return socket_ops(pid, fd, link);
 	for (size_t i = 0; i < ARRAY_SIZE(anon_fd_ops); i++)
 		if (!strcmp(link, anon_fd_ops[i].link))
 			return anon_fd_ops[i].ops;
@@ -673,6 +734,7 @@ void fdt_destroy(struct file_desc_table *t)
 	free(t->memfds);
 	free(t->unix_inos);
 	free(t->deferred);
+	free(t->tcp_repair);
 	unix_diag_free(&t->unix_diag);
 	free(t);
 }
@@ -695,7 +757,7 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 	    (fe->type == FD_TYPE__FD_PIPE) != !!fe->pipe || (fe->type == FD_TYPE__FD_UNIXSK) != !!fe->usk ||
 	    (fe->type == FD_TYPE__FD_EVENTFD) != !!fe->efd || (fe->type == FD_TYPE__FD_SIGNALFD) != !!fe->sfd ||
 	    (fe->type == FD_TYPE__FD_TIMERFD) != !!fe->tfd || (fe->type == FD_TYPE__FD_EPOLL) != !!fe->epoll ||
-	    (fe->type == FD_TYPE__FD_MEMFD) != !!fe->memfd) {
+	    (fe->type == FD_TYPE__FD_MEMFD) != !!fe->memfd || (fe->type == FD_TYPE__FD_INETSK) != !!fe->isk) {
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}
@@ -935,6 +997,23 @@ static int install_one(const struct task_files *tf, size_t i)
 		pr_perror("can't dup file id %u to fd %u", e->id, e->fd);
 		return -errno;
 	}
+	return 0;
+}
+
+int files_note_tcp_repair(struct file_set *set, int fd, const uint8_t *unsent, size_t unsent_len)
+{
+	struct tcp_repair_restore *r;
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	if (copy < 0 || xgrow(&set->tcp_repair, &set->tcp_repair_cap, set->nr_tcp_repair, sizeof(*r))) {
+		if (copy >= 0)
+			close(copy);
+		return -ENOMEM;
+	}
+	r = &set->tcp_repair[set->nr_tcp_repair++];
+	r->fd = copy;
+	r->unsent = unsent;
+	r->unsent_len = unsent_len;
 	return 0;
 }
 

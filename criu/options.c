@@ -25,6 +25,7 @@ enum {
 	OPT_ALL,
 	OPT_FREEZE_CGROUP,
 	OPT_ALLOW_FILE_CHANGES,
+	OPT_TCP_ESTABLISHED,
 	OPT_VERSION,
 	OPT_UNSUPPORTED, /* every option from here on is known but not supported */
 };
@@ -55,9 +56,9 @@ static const struct option long_opts[] = {
 	{ "freeze-cgroup", required_argument, NULL, OPT_FREEZE_CGROUP },
 	{ "file-locks", no_argument, NULL, 'l' },
 	{ "allow-file-changes", no_argument, NULL, OPT_ALLOW_FILE_CHANGES },
+	{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 	/* Known to CRIU, not supported here yet. */
 	{ "ext-unix-sk", optional_argument, NULL, OPT_UNSUPPORTED },
-	{ "tcp-established", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "tcp-close", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "skip-in-flight", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "link-remap", no_argument, NULL, OPT_UNSUPPORTED },
@@ -184,6 +185,7 @@ void usage(void)
 	       "  -j|--shell-job           the tree is a shell job: allow its terminal\n"
 	       "  -l|--file-locks          dump and restore file locks (flock, POSIX, OFD)\n"
 	       "  --allow-file-changes     restore even if open files changed since the dump\n"
+	       "  --tcp-established        dump established TCP connections (TCP_REPAIR, network lock)\n"
 	       "  -R|--leave-running       keep the tree running after dump\n"
 	       "  -s|--leave-stopped       leave the tree stopped after dump\n"
 	       "  -d|--restore-detached    detach from the restored tree\n"
@@ -301,6 +303,9 @@ static int apply_option(struct cr_options *opts, int c, const char *arg, const c
 		break;
 	case OPT_ALL:
 		opts->check_all = true;
+		break;
+	case OPT_TCP_ESTABLISHED:
+		opts->tcp_established = true;
 		break;
 	case OPT_ALLOW_FILE_CHANGES:
 		opts->allow_file_changes = true;

@@ -122,6 +122,7 @@ int restore_tree_read(struct restore_tree *tree)
 	ret = ret ?: files_read_set(tree->ctx->imgdir_fd, &tree->files);
 	if (ret)
 		return ret;
+	tree->files.root = tree->inventory->root_pid;
 	tree->tasks = xzalloc(tree->nr * sizeof(*tree->tasks));
 	if (!tree->tasks)
 		return -ENOMEM;

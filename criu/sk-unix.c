@@ -46,21 +46,6 @@
 
 /* ---- dump ---- */
 
-static int grab_socket(pid_t pid, int fd)
-{
-	int pidfd = syscall(SYS_pidfd_open, pid, 0), sfd;
-
-	if (pidfd < 0) {
-		pr_perror("can't get a pidfd of process %d", pid);
-		return -errno;
-	}
-	sfd = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	if (sfd < 0)
-		pr_perror("can't get fd %d of process %d", fd, pid);
-	close(pidfd);
-	return sfd < 0 ? -errno : sfd;
-}
-
 static int check_family(int sfd, const struct fd_dump_ctx *c)
 {
 	int dom = 0;
@@ -298,7 +283,7 @@ static int usk_dump(const struct fd_dump_ctx *c, FileEntry *fe)
 	int mnt_id, sfd, ret;
 	UnixSkEntry *u;
 
-	sfd = grab_socket(c->pid, c->fd);
+	sfd = grab_fd(c->pid, c->fd);
 	if (sfd < 0)
 		return sfd;
 	ret = check_family(sfd, c);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <errno.h>
@@ -156,6 +157,21 @@ int move_fd_above(int fd, int min_fd)
 	}
 	close(fd);
 	return nfd;
+}
+
+int grab_fd(pid_t pid, int fd)
+{
+	int pidfd = syscall(SYS_pidfd_open, pid, 0), copy;
+
+	if (pidfd < 0) {
+		pr_perror("can't get a pidfd of process %d", pid);
+		return -errno;
+	}
+	copy = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (copy < 0)
+		pr_perror("can't get fd %d of process %d", fd, pid);
+	close(pidfd);
+	return copy < 0 ? -errno : copy;
 }
 
 int close_safe(int *fd)

@@ -176,6 +176,7 @@ def dump_refused():
                        ('refused_file_lock', 'file lock'),
                        ('refused_scm_rights', 'SCM_RIGHTS'),
                        ('refused_unix_backlog', 'not accepted'),
+                       ('tcp_established', '--tcp-established'),
                        ('refused_namespace', 'uts namespace'),
                        ('refused_thread_creds', 'credentials')):
         t = TestRun(name, 'neg_dump_refused')

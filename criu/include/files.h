@@ -51,6 +51,12 @@ int fdt_resolve_deferred(struct file_desc_table *t);
 bool epoll_target_is(pid_t pid, int epfd, const EpollEntry *e, size_t i, pid_t dpid, int dfd);
 struct task_files;
 int epoll_register(const struct task_files *tf, const FileEntry *fe, int epfd, int spare_min);
+/* Dump side: a TCP socket put in repair mode (a copy of it is kept). */
+int fdt_note_tcp_repair(struct file_desc_table *t, int sfd);
+/* End of the dump: sockets stay in repair mode (the tree is killed) or leave it, lock lifted. */
+void fdt_tcp_repair_finish(struct file_desc_table *t, bool keep, pid_t root);
+/* Restore side: a connection made in repair mode; unsent: the bytes to send once it is left. */
+int files_note_tcp_repair(struct file_set *set, int fd, const uint8_t *unsent, size_t unsent_len);
 /* Dump side: the first time a memfd (by inode) is seen in the tree? And all of them. */
 bool fdt_first_memfd(struct file_desc_table *t, uint64_t ino);
 size_t fdt_memfd_inodes(const struct file_desc_table *t, const uint64_t **inos);
@@ -81,6 +87,13 @@ void fdt_destroy(struct file_desc_table *fdt);
 struct pipe_restore;
 struct unix_restore;
 
+/* sk-inet.c: a connection made in repair mode, left once every socket exists */
+struct tcp_repair_restore {
+	int fd; /* criu's own copy */
+	const uint8_t *unsent;
+	size_t unsent_len;
+};
+
 struct file_set {
 	FileEntry **files;
 	size_t nr_files;
@@ -92,6 +105,9 @@ struct file_set {
 	/* the shared memory object (restore-shm.c) with this inode at dump, or -1: memfds */
 	int (*shm_fd)(void *arg, uint64_t shmid);
 	void *shm_arg;
+	struct tcp_repair_restore *tcp_repair;
+	size_t nr_tcp_repair, tcp_repair_cap;
+	pid_t root; /* of the tree: names its network lock */
 	/* sk-unix.c: the unix sockets being created */
 	struct unix_restore *usks;
 	size_t nr_usks, usks_cap;

@@ -40,6 +40,7 @@ struct cr_options {
 	bool shell_job;
 	bool file_locks;	 /* --file-locks */
 	bool allow_file_changes; /* --allow-file-changes: restore over files changed since the dump */
+	bool tcp_established;	 /* --tcp-established */
 	bool restore_detached;
 	bool restore_sibling;
 	char *root;

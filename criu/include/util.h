@@ -40,6 +40,8 @@ char *read_file_at(int dirfd, const char *path, size_t *len);
 int write_all(int fd, const void *buf, size_t len);
 int read_all(int fd, void *buf, size_t len);
 int move_fd_above(int fd, int min_fd);
+/* A copy of fd of process pid (pidfd_getfd); logged on failure. */
+int grab_fd(pid_t pid, int fd);
 int close_safe(int *fd);
 uint64_t now_ns(int clock);
 

@@ -336,6 +336,23 @@ static bool proc_cleanup(struct proc_dump *pd)
 	proc_vmas_free(&pd->vmas);
 	return ok;
 }
+/*
+ * For the tests: hold the dump here, everything read and nothing written
+ * (TCP connections in repair mode), so that a test can kill criu and see
+ * the tree, and its connections, go on.
+ */
+#define FAULT_HOLD_ENV "CRIU_FAULT_DUMP_HOLD_MS"
+
+static void fault_hold_before_images(void)
+{
+	const char *ms = getenv(FAULT_HOLD_ENV);
+
+	if (!ms)
+		return;
+	pr_info("holding the dump before writing images (%s=%s)\n", FAULT_HOLD_ENV, ms);
+	usleep(atoi(ms) * 1000);
+}
+
 static int check_outside(struct dump_ctx *dc)
 {
 	pid_t *pids = xmalloc(dc->nr_procs * sizeof(*pids));
@@ -398,6 +415,8 @@ static int dump_tree(struct dump_ctx *dc)
 		ret = dc->procs[i].item->zombie ? dump_zombie(&dc->procs[i]) : dump_one(dc, &dc->procs[i]);
 	ret = ret ?: fdt_resolve_deferred(dc->fdt);
 	ret = ret ?: check_outside(dc);
+	if (!ret)
+		fault_hold_before_images();
 	return ret ?: write_images(dc);
 }
 
@@ -417,6 +436,8 @@ int cr_dump(struct cr_ctx *cr)
 		return ret;
 	dc.fdt = fdt_create();
 	dc.journal = compel_guard_start();
+	if (dc.fdt && dc.journal)
+		fdt_set_journal(dc.fdt, dc.journal);
 	if (!dc.fdt || !dc.journal) {
 		dump_cleanup(&dc, false);
 		return -ENOMEM;

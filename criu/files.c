@@ -20,6 +20,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "compel/infect.h"
 #include "files.h"
 #include "proc-parse.h"
 #include "net-lock.h"
@@ -102,12 +103,36 @@ struct file_desc_table {
 	/* copies of the TCP sockets put in repair mode */
 	int *tcp_repair;
 	size_t nr_tcp_repair, tcp_repair_cap;
+	struct compel_journal *journal;
 	/* entries finished once every fd of the tree is dumped */
 	struct fd_desc *deferred;
 	size_t nr_deferred, deferred_cap;
 };
 
-int fdt_note_tcp_repair(struct file_desc_table *t, int sfd)
+void fdt_set_journal(struct file_desc_table *t, struct compel_journal *j)
+{
+	t->journal = j;
+}
+
+/* In the guard, the dumper gone: its repaired sockets go back to normal, the lock goes. */
+static void guard_undo_tcp_repair(struct compel_journal *j)
+{
+	int off = TCP_REPAIR_OFF, i;
+
+	for (i = 0; i < j->nr_undo_sockets; i++) {
+		int fd = grab_fd(j->undo_sockets[i].pid, j->undo_sockets[i].fd);
+
+		if (fd < 0)
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)))
+			pr_perror("can't take fd %d of %d out of TCP repair mode", j->undo_sockets[i].fd,
+				  j->undo_sockets[i].pid);
+		close(fd);
+	}
+	net_lock_release(j->undo_sockets_root);
+}
+
+int fdt_note_tcp_repair(struct file_desc_table *t, int sfd, pid_t root, pid_t pid, int fd)
 {
 	int copy = fcntl(sfd, F_DUPFD_CLOEXEC, 0);
 
@@ -117,6 +142,10 @@ int fdt_note_tcp_repair(struct file_desc_table *t, int sfd)
 		return -ENOMEM;
 	}
 	t->tcp_repair[t->nr_tcp_repair++] = copy;
+	if (t->journal && compel_guard_note_socket(t->journal, root, pid, fd, guard_undo_tcp_repair)) {
+		pr_err("more than %d TCP connections: the guard could not undo them\n", COMPEL_UNDO_SOCKETS);
+		return -ENOSPC;
+	}
 	return 0;
 }
 
@@ -139,6 +168,9 @@ void fdt_tcp_repair_finish(struct file_desc_table *t, bool keep, pid_t root)
 	if (t->nr_tcp_repair && !keep)
 		net_lock_release(root);
 	t->nr_tcp_repair = 0;
+	/* decided: a dumper dying from now on leaves them as they are */
+	if (t->journal)
+		compel_guard_forget_sockets(t->journal);
 }
 
 int fdt_defer(struct file_desc_table *t, FileEntry *fe, pid_t pid, int fd)

@@ -229,7 +229,7 @@ static int dump_established(int sfd, const struct fd_dump_ctx *c, InetSkEntry *e
 		return -errno;
 	}
 	/* kept until the end of the dump: leaving repair mode or not is decided then */
-	ret = fdt_note_tcp_repair(c->fdt, sfd);
+	ret = fdt_note_tcp_repair(c->fdt, sfd, c->opts->tree_pid, c->pid, c->fd);
 	if (ret)
 		return ret;
 	ret = peek_repair_queue(sfd, TCP_SEND_QUEUE, SIOCOUTQ, &t->snd_seq, &t->outq, c);

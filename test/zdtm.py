@@ -677,6 +677,48 @@ def parasite_line(path):
 
 
 @negative
+def dumper_killed_tcp():
+    """kill -9 criu dump --tcp-established once the connections are in
+    repair mode and locked: the guard takes them out of repair mode and
+    lifts the lock, and the test's connection to its outside peer goes
+    on (the test checks it talks after its SIGTERM)."""
+    t = TestRun('tcp_established', 'neg_dumper_killed_tcp')
+    try:
+        t.start()
+        os.makedirs(t.img)
+        log = os.path.join(t.img, 'dump.log')
+        t.add_log('dump.log', log)
+        proc = subprocess.Popen([CRIU, 'dump', '-t', str(t.pid), '-D', t.img, '-v4', '-o', 'dump.log',
+                                 '--tcp-established'], cwd=ROOT, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=dict(os.environ, CRIU_FAULT_DUMP_HOLD_MS='10000'))
+        t.pids.add(proc.pid)
+        deadline = time.monotonic() + DUMP_TIMEOUT
+        while 'holding the dump' not in ''.join(tail(log, 50) or []):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise Fail('criu did not reach the hold (exit %s)' % proc.poll())
+            time.sleep(0.005)
+        kill_pid(proc.pid)
+        t.pids.discard(proc.pid)
+        why = t.check_free('after criu was killed', timeout=5)
+        if why:
+            raise Fail(why)
+        deadline = time.monotonic() + 5
+        while subprocess.run(['nft', 'list', 'table', 'inet', 'criu_lock_%d' % t.pid],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+            if time.monotonic() > deadline:
+                raise Fail('the network lock is still there after criu was killed')
+            time.sleep(0.05)
+        note('criu killed with TCP connections in repair mode: the guard let them go')
+        t.stop_and_check('the test after criu was killed')
+    finally:
+        t.cleanup()
+        if t.pid:
+            subprocess.run(['nft', 'delete', 'table', 'inet', 'criu_lock_%d' % t.pid],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@negative
 def dumper_killed():
     """kill -9 criu while its parasite is in the target."""
     last = None

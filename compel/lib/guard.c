@@ -85,7 +85,8 @@ static int guard_try_clean(struct compel_journal *j)
 	return 1;
 }
 
-_Static_assert(sizeof(struct compel_journal) <= PAGE_SIZE, "the journal is one shared page");
+/* Shared pages: the guard sees what the dumper writes after the fork. */
+#define JOURNAL_SIZE ALIGN_UP(sizeof(struct compel_journal), PAGE_SIZE)
 
 /* The dumper went away with its change still in place: undo it. */
 static void guard_undo(struct compel_journal *j)
@@ -117,6 +118,8 @@ static void __attribute__((noreturn)) guard_main(struct compel_journal *j, int r
 	log_set_prefix("guard: ");
 	if (__atomic_load_n(&j->undo_armed, __ATOMIC_SEQ_CST))
 		guard_undo(j);
+	if (__atomic_load_n(&j->nr_undo_sockets, __ATOMIC_SEQ_CST) && j->undo_sockets_hook)
+		j->undo_sockets_hook(j);
 	if (__atomic_load_n(&j->state, __ATOMIC_SEQ_CST) != COMPEL_J_MAPPED)
 		_exit(0);
 	pr_warn("the dumper is gone with a parasite in %d: cleaning up\n", j->pid);
@@ -146,14 +149,14 @@ struct compel_journal *compel_guard_start(void)
 	int p[2];
 	pid_t pid;
 
-	j = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	j = mmap(NULL, JOURNAL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (j == MAP_FAILED) {
 		pr_perror("can't allocate the guard journal");
 		return NULL;
 	}
 	if (pipe2(p, O_CLOEXEC)) {
 		pr_perror("can't create the guard pipe");
-		munmap(j, PAGE_SIZE);
+		munmap(j, JOURNAL_SIZE);
 		return NULL;
 	}
 	pid = fork();
@@ -161,7 +164,7 @@ struct compel_journal *compel_guard_start(void)
 		pr_perror("can't start the guard");
 		close(p[0]);
 		close(p[1]);
-		munmap(j, PAGE_SIZE);
+		munmap(j, JOURNAL_SIZE);
 		return NULL;
 	}
 	if (pid == 0) {
@@ -186,7 +189,7 @@ void compel_guard_finish(struct compel_journal *j)
 	close(j->guard_fd);
 	while (waitpid(j->guard_pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	munmap(j, PAGE_SIZE);
+	munmap(j, JOURNAL_SIZE);
 }
 
 int compel_guard_arm_undo(struct compel_journal *j, const char *path, const char *value)
@@ -197,6 +200,26 @@ int compel_guard_arm_undo(struct compel_journal *j, const char *path, const char
 	strcpy(j->undo_value, value);
 	__atomic_store_n(&j->undo_armed, 1, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+int compel_guard_note_socket(struct compel_journal *j, pid_t root, pid_t pid, int fd,
+			     void (*hook)(struct compel_journal *j))
+{
+	int n = j->nr_undo_sockets;
+
+	if (n >= COMPEL_UNDO_SOCKETS)
+		return -ENOSPC;
+	j->undo_sockets[n].pid = pid;
+	j->undo_sockets[n].fd = fd;
+	j->undo_sockets_hook = hook;
+	j->undo_sockets_root = root;
+	__atomic_store_n(&j->nr_undo_sockets, n + 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void compel_guard_forget_sockets(struct compel_journal *j)
+{
+	__atomic_store_n(&j->nr_undo_sockets, 0, __ATOMIC_SEQ_CST);
 }
 
 void compel_guard_disarm_undo(struct compel_journal *j)

@@ -51,8 +51,11 @@ int fdt_resolve_deferred(struct file_desc_table *t);
 bool epoll_target_is(pid_t pid, int epfd, const EpollEntry *e, size_t i, pid_t dpid, int dfd);
 struct task_files;
 int epoll_register(const struct task_files *tf, const FileEntry *fe, int epfd, int spare_min);
-/* Dump side: a TCP socket put in repair mode (a copy of it is kept). */
-int fdt_note_tcp_repair(struct file_desc_table *t, int sfd);
+/* Dump side: a TCP socket (fd of pid) put in repair mode; a copy is kept, and the guard told. */
+int fdt_note_tcp_repair(struct file_desc_table *t, int sfd, pid_t root, pid_t pid, int fd);
+struct compel_journal;
+/* The guard that must undo repair mode if the dumper dies. */
+void fdt_set_journal(struct file_desc_table *t, struct compel_journal *j);
 /* End of the dump: sockets stay in repair mode (the tree is killed) or leave it, lock lifted. */
 void fdt_tcp_repair_finish(struct file_desc_table *t, bool keep, pid_t root);
 /* Restore side: a connection made in repair mode; unsent: the bytes to send once it is left. */

@@ -14,6 +14,7 @@
 #define COMPEL_XSAVE_MAX (16 << 10)
 
 #define COMPEL_UNDO_PATH_MAX 2048
+#define COMPEL_UNDO_SOCKETS 256
 
 /*
  * Shared with the guard process (see guard.c), which cleans up after a
@@ -33,6 +34,19 @@ struct compel_journal {
 	volatile int undo_armed;
 	char undo_path[COMPEL_UNDO_PATH_MAX];
 	char undo_value[16];
+	/*
+	 * TCP sockets of the target the dumper put in repair mode: a dumper
+	 * that goes away before deciding their fate leaves them broken, so
+	 * the guard takes them out of repair mode (with undo_sockets_hook,
+	 * the dumper's own code: the guard is its fork) and lifts the lock.
+	 */
+	volatile int nr_undo_sockets;
+	struct {
+		pid_t pid;
+		int fd;
+	} undo_sockets[COMPEL_UNDO_SOCKETS];
+	pid_t undo_sockets_root; /* the dumped tree's root: names its network lock */
+	void (*undo_sockets_hook)(struct compel_journal *j);
 	/* dumper side only */
 	int guard_fd;
 	pid_t guard_pid;
@@ -108,5 +122,12 @@ void compel_guard_finish(struct compel_journal *j);
  */
 int compel_guard_arm_undo(struct compel_journal *j, const char *path, const char *value);
 void compel_guard_disarm_undo(struct compel_journal *j);
+/*
+ * A socket (fd of pid) the guard must give to hook if the dumper goes away;
+ * -ENOSPC when the journal is full. Cleared with compel_guard_forget_sockets().
+ */
+int compel_guard_note_socket(struct compel_journal *j, pid_t root, pid_t pid, int fd,
+			     void (*hook)(struct compel_journal *j));
+void compel_guard_forget_sockets(struct compel_journal *j);
 
 #endif

@@ -329,6 +329,16 @@ static int check_unix_peers(const struct file_desc_table *t, const pid_t *tree, 
 		pid_t holder;
 		int fd = -1;
 
+		for (size_t k = 0; u && k < u->n_icons; k++) {
+			if (tree_has_unix(t, u->icons[k]))
+				continue;
+			holder = outside_holder(tree, nr, u->icons[k], &fd);
+			pr_err("unix socket %u (fd %d of process %d) has a connection waiting from socket %u of "
+			       "process "
+			       "%d, outside the dumped tree: it can't be restored faithfully\n",
+			       u->ino, t->d[i].fd, t->d[i].pid, u->icons[k], holder);
+			return -EBUSY;
+		}
 		if (!u || !u->has_peer || tree_has_unix(t, u->peer) || !unix_diag_find(&t->unix_diag, u->peer))
 			continue;
 		holder = outside_holder(tree, nr, u->peer, &fd);

@@ -139,8 +139,12 @@ static ssize_t peek_one(int sfd, char *buf, char *cbuf, size_t clen, struct sock
 	ssize_t n = recvmsg(sfd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
 	*err = 0;
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		pr_perror("fd %d of process %d (%s): can't peek at its queue", c->fd, c->pid, c->link);
+		*err = -errno;
+	}
 	if (n < 0)
-		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : (*err = -errno, -1);
+		return -1;
 	*err = check_cmsgs(&mh, c);
 	/* a connected socket hears only its peer, which is restored with its name */
 	if (!*err && any_sender && mh.msg_namelen > sizeof(sa_family_t)) {
@@ -194,6 +198,38 @@ static int peek_queue(int sfd, UnixSkEntry *u, uint32_t rqlen, const struct fd_d
 	return err;
 }
 
+/*
+ * A listener's connections not accepted yet: sock_diag lists their
+ * clients (the embryo sockets they talk to have no inode of their own).
+ * They come back by connecting the clients again, in order. What a client
+ * sent into its embryo can't be read without accepting it: refused (the
+ * client's send buffer still holds it).
+ */
+static int note_icons(UnixSkEntry *u, const struct unix_diag_sk *d, const struct fd_dump_ctx *c)
+{
+	const struct unix_diag_table *t = fdt_unix_diag(c->fdt);
+	size_t i;
+
+	for (i = 0; i < d->nr_icons; i++) {
+		const struct unix_diag_sk *e = unix_diag_find(t, d->icons[i]);
+
+		if (e && e->wqlen) {
+			pr_err("can't dump fd %d of process %d (%s): a connection not accepted yet has %u bytes sent "
+			       "into it, not supported yet\n",
+			       c->fd, c->pid, c->link, e->wqlen);
+			return -ENOTSUP;
+		}
+	}
+	if (!d->nr_icons)
+		return 0;
+	u->icons = xmalloc(d->nr_icons * sizeof(*u->icons));
+	if (!u->icons)
+		return -ENOMEM;
+	memcpy(u->icons, d->icons, d->nr_icons * sizeof(*u->icons));
+	u->n_icons = d->nr_icons;
+	return 0;
+}
+
 static int fill_from_diag(UnixSkEntry *u, const struct unix_diag_sk *d, const struct fd_dump_ctx *c)
 {
 	u->type = d->type;
@@ -211,15 +247,9 @@ static int fill_from_diag(UnixSkEntry *u, const struct unix_diag_sk *d, const st
 	u->has_shutdown = d->shutdown != 0;
 	u->shutdown = d->shutdown;
 	if (d->state == USK_STATE_LISTEN) {
-		if (d->nr_icons || d->rqlen) {
-			pr_err("can't dump fd %d of process %d (%s): a listening socket with %zu connections not "
-			       "accepted "
-			       "yet is not supported yet\n",
-			       c->fd, c->pid, c->link, d->nr_icons);
-			return -ENOTSUP;
-		}
 		u->has_backlog = true;
 		u->backlog = d->wqlen;
+		return note_icons(u, d, c);
 	}
 	return 0;
 }
@@ -309,7 +339,8 @@ static int usk_dump(const struct fd_dump_ctx *c, FileEntry *fe)
 	ret = fill_from_diag(u, d, c);
 	ret = ret ?: read_socket_file(c, d, u);
 	ret = ret ?: read_options(sfd, u);
-	ret = ret ?: peek_queue(sfd, u, d->rqlen, c);
+	/* a listener's queue holds its waiting connections, not data */
+	ret = ret ?: (u->state == USK_STATE_LISTEN ? 0 : peek_queue(sfd, u, d->rqlen, c));
 	ret = ret ?: fdt_note_unix(c->fdt, u->ino);
 	if (!ret)
 		pr_debug("unix socket %u of %d: type %u state %u peer %u, %zu queued\n", u->ino, c->pid, u->type,
@@ -330,6 +361,7 @@ static void usk_free(FileEntry *fe)
 	free(fe->usk->queue);
 	free(fe->usk->name.data);
 	free(fe->usk->bind_dir);
+	free(fe->usk->icons);
 	free(fe->usk);
 	fe->usk = NULL;
 }
@@ -715,6 +747,8 @@ static int make_connected_dgram(struct file_set *set, const UnixSkEntry *u, cons
 }
 
 /* Not connected: bound or not, listening or not; its queue comes from unnamed senders. */
+static int connect_waiting(struct file_set *set, const UnixSkEntry *l);
+
 static int make_alone(struct file_set *set, const UnixSkEntry *u)
 {
 	int fd = new_socket(u, true), ret, tmp;
@@ -741,7 +775,59 @@ static int make_alone(struct file_set *set, const UnixSkEntry *u)
 		close(fd);
 		return ret;
 	}
-	return note_made(set, u->ino, fd);
+	ret = note_made(set, u->ino, fd);
+	return ret ?: (u->state == USK_STATE_LISTEN ? connect_waiting(set, u) : 0);
+}
+
+static const UnixSkEntry *find_client_of(const struct file_set *set, uint32_t client)
+{
+	return find_entry(set, client);
+}
+
+/* The clients waiting in l's backlog connect again, in the order they waited. */
+static int connect_waiting(struct file_set *set, const UnixSkEntry *l)
+{
+	struct sockaddr_un sa;
+	socklen_t len = make_addr(l, &sa);
+	size_t i;
+	int ret;
+
+	for (i = 0; i < l->n_icons; i++) {
+		const UnixSkEntry *c = find_client_of(set, l->icons[i]);
+		int fd;
+
+		if (!c) {
+			pr_err("unix socket %u: a connection waiting on it has no client in the images\n", l->ino);
+			return -EINVAL;
+		}
+		fd = new_socket(c, true);
+		if (fd < 0)
+			return fd;
+		if (connect(fd, (struct sockaddr *)&sa, len)) {
+			pr_perror("unix socket %u: can't wait on listener %u again", c->ino, l->ino);
+			close(fd);
+			return -errno;
+		}
+		ret = set_options(fd, c) ?: set_shutdown(fd, c) ?: note_made(set, c->ino, fd);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Is u a client waiting in the backlog of a listener of the images? */
+static const UnixSkEntry *waiting_on(const struct file_set *set, const UnixSkEntry *u)
+{
+	size_t i, j;
+
+	for (i = 0; i < set->nr_files; i++) {
+		const UnixSkEntry *l = set->files[i]->usk;
+
+		for (j = 0; l && j < l->n_icons; j++)
+			if (l->icons[j] == u->ino)
+				return l;
+	}
+	return NULL;
 }
 
 /* Some socket of the images is connected to u: u is a server, not a pair end. */
@@ -771,7 +857,11 @@ static bool peer_closed(const struct file_set *set, const UnixSkEntry *u)
 static int make_socket(struct file_set *set, const UnixSkEntry *u)
 {
 	const UnixSkEntry *peer = u->has_peer ? find_entry(set, u->peer) : NULL;
+	const UnixSkEntry *listener = peer ? NULL : waiting_on(set, u);
 
+	/* a client waiting to be accepted: its listener connects it */
+	if (listener)
+		return find_made(set, listener->ino) ? 0 : make_socket(set, listener);
 	if (u->state == USK_STATE_LISTEN || (!u->has_peer && !peer_closed(set, u)))
 		return make_alone(set, u);
 	/* an accepted socket whose client closed keeps the listener's name */

@@ -71,7 +71,30 @@ def proc_ppid(pid):
     return int(st[1]) if st else None
 
 
-TREE_FIELDS = ('ppid', 'pgid', 'sid', 'zombie', 'threads')
+TREE_FIELDS = ('ppid', 'pgid', 'sid', 'zombie', 'threads', 'fds')
+ANON_LINK = re.compile(r'^(socket|pipe|net|mnt|user|pid|uts|ipc|cgroup|time):\[\d+\]$')
+
+
+def proc_fds(pid):
+    """{fd: what it is} of pid: paths as they are, sockets and pipes by kind
+    only (their inode numbers change with a restore)."""
+    fds = {}
+    try:
+        names = os.listdir('/proc/%d/fd' % pid)
+    except OSError:
+        return fds
+    for name in names:
+        try:
+            link = os.readlink('/proc/%d/fd/%s' % (pid, name))
+        except OSError:
+            continue
+        m = ANON_LINK.match(link)
+        fds[int(name)] = m.group(1) + ':' if m else link
+    return fds
+
+
+def show_fds(fds):
+    return ','.join('%d=%s' % kv for kv in sorted(fds.items()))
 
 
 def proc_info(pid):
@@ -81,10 +104,12 @@ def proc_info(pid):
         tids = frozenset(int(t) for t in os.listdir('/proc/%d/task' % pid))
     except OSError:
         return None
-    return st and (int(st[1]), int(st[2]), int(st[3]), st[0] == 'Z', tids)
+    return st and (int(st[1]), int(st[2]), int(st[3]), st[0] == 'Z', tids, proc_fds(pid))
 
 
 def show_field(val):
+    if isinstance(val, dict):
+        return show_fds(val)
     return ','.join(map(str, sorted(val))) if isinstance(val, frozenset) else str(val)
 
 
@@ -542,7 +567,8 @@ class TestRun:
 
     def check_tree(self, what, timeout=2):
         """Every recorded process must be back with the same TREE_FIELDS
-        (but the root's parent: whoever restored it), and no other process
+        (but the root's parent: whoever restored it), the same fd table (no
+        fd added or lost, each the same file or kind), and no other process
         may be in the tree. With --shell-job the root stays in criu's
         session and group, so the root's old ones map to its new ones."""
         if not self.tree:
@@ -562,7 +588,7 @@ class TestRun:
                     continue
                 churns = self.opts.get('churner') and proc_comm(pid) == self.opts['churner']
                 for i, field in enumerate(TREE_FIELDS):
-                    if churns and field == 'threads':
+                    if churns and field in ('threads', 'fds'):
                         continue
                     want = rec[i]
                     if shell_job and root_now and field in ('pgid', 'sid') and want == root[i]:

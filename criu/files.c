@@ -783,6 +783,19 @@ void fdt_destroy(struct file_desc_table *t)
 
 /* Restore side */
 
+/* Absolute, with no ".." component: a path names the file dumped, not a way around it. */
+static bool path_is_clean(const char *path)
+{
+	const char *p;
+
+	if (!path || path[0] != '/')
+		return false;
+	for (p = path; (p = strstr(p, "/..")); p += 3)
+		if (p[3] == '/' || p[3] == 0)
+			return false;
+	return true;
+}
+
 static int validate_file_entry(const FileEntry *fe, size_t idx)
 {
 	const struct fd_ops *ops = fd_ops_by_type(fe->type);
@@ -803,7 +816,7 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}
-	if (fe->reg && (fe->reg->id != fe->id || !fe->reg->path || fe->reg->path[0] != '/')) {
+	if (fe->reg && (fe->reg->id != fe->id || !path_is_clean(fe->reg->path))) {
 		pr_err("files.img: entry %zu (id %u): bad path or id\n", idx, fe->id);
 		return -EINVAL;
 	}

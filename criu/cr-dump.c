@@ -117,7 +117,15 @@ static int collect_mm(struct dump_ctx *dc, struct proc_dump *pd)
 	ret = read_proc_link(pd->pid, "exe", exe, sizeof(exe));
 	if (ret)
 		return ret;
-	ret = fdt_add_path(dc->fdt, exe, O_RDONLY, &mm->exe_file_id);
+	if (link_is_deleted(exe)) {
+		char path[64], what[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/exe", pd->pid);
+		snprintf(what, sizeof(what), "the executable of process %d", pd->pid);
+		ret = fdt_add_deleted(dc->fdt, path, exe, what, O_RDONLY, &mm->exe_file_id);
+	} else {
+		ret = fdt_add_path(dc->fdt, exe, O_RDONLY, &mm->exe_file_id);
+	}
 	if (ret) {
 		pr_err("process %d: its executable %s can't be found\n", pd->pid, exe);
 		return ret;
@@ -434,7 +442,7 @@ int cr_dump(struct cr_ctx *cr)
 	ret = seize_check_target(dc.root);
 	if (ret)
 		return ret;
-	dc.fdt = fdt_create();
+	dc.fdt = fdt_create(cr->opts, cr->imgdir_fd);
 	dc.journal = compel_guard_start();
 	if (dc.fdt && dc.journal)
 		fdt_set_journal(dc.fdt, dc.journal);

@@ -45,38 +45,6 @@ static char *memfd_name(const char *link)
 	return strndup(name, len);
 }
 
-/* The data extents of src, to the same offsets of a new image file. */
-static int copy_content(int src, uint64_t size, int dst, const char *what)
-{
-	char *buf = xmalloc(1 << 20);
-	off_t pos = 0, data, hole;
-	int ret = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	while (!ret && (off_t)size > pos && (data = lseek(src, pos, SEEK_DATA)) >= 0) {
-		hole = lseek(src, data, SEEK_HOLE);
-		if (hole < 0)
-			hole = size;
-		for (pos = data; pos < hole && !ret;) {
-			ssize_t n = pread(src, buf, min((off_t)(1 << 20), hole - pos), pos);
-
-			if (n <= 0 || pwrite(dst, buf, n, pos) != n) {
-				pr_perror("can't copy the content of %s", what);
-				ret = -EIO;
-			}
-			pos += n > 0 ? n : 0;
-		}
-	}
-	/* the image is as long as the memfd, holes included */
-	if (!ret && ftruncate(dst, size)) {
-		pr_perror("can't size the content image of %s", what);
-		ret = -EIO;
-	}
-	free(buf);
-	return ret;
-}
-
 static int save_memfd(const struct fd_dump_ctx *c, MemfdEntry *m, int rfd, const struct stat *st)
 {
 	struct cr_img *img;
@@ -92,7 +60,7 @@ static int save_memfd(const struct fd_dump_ctx *c, MemfdEntry *m, int rfd, const
 	img = img_open(c->imgdir_fd, CR_IMG_MEMFD, true, m->content_id);
 	if (!img)
 		return -EIO;
-	ret = copy_content(rfd, m->size, img->fd, c->link);
+	ret = copy_sparse(rfd, m->size, img->fd, c->link);
 	if (img_close(img) && !ret)
 		ret = -EIO;
 	return ret;
@@ -195,7 +163,7 @@ int memfd_fill(int fd, const MemfdEntry *m, int imgdir_fd)
 		img_close(img);
 		return -errno;
 	}
-	ret = copy_content(img->fd, m->size, fd, m->name);
+	ret = copy_sparse(img->fd, m->size, fd, m->name);
 	img_close(img);
 	return ret;
 }

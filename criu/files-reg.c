@@ -44,8 +44,10 @@ static int reg_dump(const struct fd_dump_ctx *c, FileEntry *fe)
 	int mnt_id, ret;
 	size_t len = strlen(link);
 
+	/* a deleted regular file with no name left is a ghost (files-ghost.c) */
 	if (len > 10 && !strcmp(link + len - 10, " (deleted)")) {
-		pr_err("can't dump fd %d of process %d: %s is deleted (not supported yet)\n", fd, pid, link);
+		pr_err("can't dump fd %d of process %d: %s is deleted (not supported yet for a %s)\n", fd, pid, link,
+		       S_ISREG(c->st->st_mode) ? "file with another link left" : "directory or device");
 		return -ENOTSUP;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);

@@ -42,10 +42,11 @@ extern const struct fd_ops timerfd_fd_ops;
 extern const struct fd_ops epoll_fd_ops;
 extern const struct fd_ops memfd_fd_ops;
 extern const struct fd_ops inet_sk_fd_ops;
+extern const struct fd_ops ghost_fd_ops;
 
 static const struct fd_ops *all_fd_ops[] = {
-	&reg_fd_ops,	  &tty_fd_ops,	   &pipe_fd_ops,  &unix_sk_fd_ops, &eventfd_fd_ops,
-	&signalfd_fd_ops, &timerfd_fd_ops, &epoll_fd_ops, &memfd_fd_ops,   &inet_sk_fd_ops,
+	&reg_fd_ops,	 &tty_fd_ops,	&pipe_fd_ops,  &unix_sk_fd_ops, &eventfd_fd_ops, &signalfd_fd_ops,
+	&timerfd_fd_ops, &epoll_fd_ops, &memfd_fd_ops, &inet_sk_fd_ops, &ghost_fd_ops,
 };
 
 /* anon_inode:[NAME] fds, by name */
@@ -79,7 +80,15 @@ struct fd_desc {
 	ino_t ino;
 };
 
+/* A deleted file met in the tree, and the id of the entry that describes it. */
+struct ghost_seen {
+	uint64_t dev, ino;
+	uint32_t id;
+};
+
 struct file_desc_table {
+	const struct cr_options *opts;
+	int imgdir_fd;	   /* for kinds that save content images of their own */
 	struct fd_desc *d; /* in id order, as files.img lists them */
 	size_t nr, cap;
 	uint32_t next_id;
@@ -96,6 +105,9 @@ struct file_desc_table {
 	/* memfds already described (their inodes) */
 	uint64_t *memfds;
 	size_t nr_memfds, memfds_cap;
+	/* deleted files already described */
+	struct ghost_seen *ghosts;
+	size_t nr_ghosts, ghosts_cap;
 	/* unix sockets of the system, read the first time one is met; the tree's */
 	struct unix_diag_table unix_diag;
 	uint32_t *unix_inos;
@@ -404,6 +416,23 @@ size_t fdt_memfd_inodes(const struct file_desc_table *t, const uint64_t **inos)
 	return t->nr_memfds;
 }
 
+int fdt_ghost_id(struct file_desc_table *t, uint64_t dev, uint64_t ino, uint32_t id, uint32_t *ghost_id)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_ghosts; i++) {
+		if (t->ghosts[i].dev == dev && t->ghosts[i].ino == ino) {
+			*ghost_id = t->ghosts[i].id;
+			return 0;
+		}
+	}
+	if (xgrow(&t->ghosts, &t->ghosts_cap, t->nr_ghosts, sizeof(*t->ghosts)))
+		return -ENOMEM;
+	t->ghosts[t->nr_ghosts++] = (struct ghost_seen){ .dev = dev, .ino = ino, .id = id };
+	*ghost_id = id;
+	return 0;
+}
+
 bool fdt_first_sight(struct file_desc_table *t, uint64_t id)
 {
 	size_t i;
@@ -418,12 +447,15 @@ bool fdt_first_sight(struct file_desc_table *t, uint64_t id)
 
 void reg_file_fill_stat(RegFileEntry *r, const struct stat *st);
 
-struct file_desc_table *fdt_create(void)
+struct file_desc_table *fdt_create(const struct cr_options *opts, int imgdir_fd)
 {
 	struct file_desc_table *t = xzalloc(sizeof(*t));
 
-	if (t)
+	if (t) {
 		t->next_id = 1;
+		t->opts = opts;
+		t->imgdir_fd = imgdir_fd;
+	}
 	return t;
 }
 
@@ -545,6 +577,9 @@ static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, cons
 {
 	if (S_ISREG(st->st_mode) && !strncmp(link, "/memfd:", 7))
 		return &memfd_fd_ops;
+	/* no name left at all: a file with another link is refused by reg_dump */
+	if (S_ISREG(st->st_mode) && !st->st_nlink && link[0] == '/' && link_is_deleted(link))
+		return &ghost_fd_ops;
 	if (S_ISFIFO(st->st_mode) && (!strncmp(link, "pipe:[", 6) || link[0] == '/'))
 		return &pipe_fd_ops;
 	if (S_ISSOCK(st->st_mode) && !strncmp(link, "socket:[", 8))
@@ -741,6 +776,50 @@ nomem:
 	return -ENOMEM;
 }
 
+int fdt_add_deleted(struct file_desc_table *t, const char *proc_path, const char *link, const char *what,
+		    uint32_t flags, uint32_t *id)
+{
+	struct ghost_src src = { .proc_path = proc_path, .link = link, .what = what, .flags = flags };
+	struct stat st;
+	FileEntry *fe;
+	size_t i;
+	int ret;
+
+	if (stat(proc_path, &st)) {
+		pr_perror("can't stat %s (%s)", proc_path, what);
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_nlink) {
+		pr_err("can't dump %s: %s is not a deleted regular file with no other link (not supported yet)\n", what,
+		       link);
+		return -ENOTSUP;
+	}
+	for (i = 0; i < t->nr; i++) {
+		fe = t->d[i].fe;
+		if (t->d[i].fd < 0 && fe->ghost && t->d[i].dev == st.st_dev && t->d[i].ino == st.st_ino &&
+		    fe->ghost->flags == flags) {
+			*id = fe->id;
+			return 0;
+		}
+	}
+	fe = xzalloc(sizeof(*fe));
+	if (!fe)
+		return -ENOMEM;
+	file_entry__init(fe);
+	fe->type = FD_TYPE__FD_GHOST;
+	fe->id = t->next_id++;
+	src.st = &st;
+	ret = ghost_fill(t, fe, &src, t->opts, t->imgdir_fd);
+	ret = ret ?: fdt_append(t, fe, 0, -1, &st);
+	if (ret) {
+		ghost_fd_ops.free(fe);
+		free(fe);
+		return ret;
+	}
+	*id = fe->id;
+	return 0;
+}
+
 int files_write_image(struct file_desc_table *t, int imgdir_fd)
 {
 	struct cr_img *img;
@@ -774,6 +853,7 @@ void fdt_destroy(struct file_desc_table *t)
 	free(t->by_file);
 	free(t->seen);
 	free(t->memfds);
+	free(t->ghosts);
 	free(t->unix_inos);
 	free(t->deferred);
 	free(t->tcp_repair);
@@ -812,7 +892,8 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 	    (fe->type == FD_TYPE__FD_PIPE) != !!fe->pipe || (fe->type == FD_TYPE__FD_UNIXSK) != !!fe->usk ||
 	    (fe->type == FD_TYPE__FD_EVENTFD) != !!fe->efd || (fe->type == FD_TYPE__FD_SIGNALFD) != !!fe->sfd ||
 	    (fe->type == FD_TYPE__FD_TIMERFD) != !!fe->tfd || (fe->type == FD_TYPE__FD_EPOLL) != !!fe->epoll ||
-	    (fe->type == FD_TYPE__FD_MEMFD) != !!fe->memfd || (fe->type == FD_TYPE__FD_INETSK) != !!fe->isk) {
+	    (fe->type == FD_TYPE__FD_MEMFD) != !!fe->memfd || (fe->type == FD_TYPE__FD_INETSK) != !!fe->isk ||
+	    (fe->type == FD_TYPE__FD_GHOST) != !!fe->ghost) {
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}
@@ -831,6 +912,7 @@ int files_read_set(int imgdir_fd, struct file_set *set)
 	int ret;
 
 	memset(set, 0, sizeof(*set));
+	set->imgdir_fd = imgdir_fd;
 	img = img_open(imgdir_fd, CR_IMG_FILES, false, 0);
 	if (!img)
 		return -ENOENT;
@@ -852,6 +934,9 @@ int files_read_set(int imgdir_fd, struct file_set *set)
 			break;
 	}
 	img_close(img);
+	for (i = 0; !ret && i < ARRAY_SIZE(all_fd_ops); i++)
+		if (all_fd_ops[i]->validate_set)
+			ret = all_fd_ops[i]->validate_set(set);
 	if (!ret) {
 		set->masters = xmalloc((set->nr_files + 1) * sizeof(int));
 		set->owner = xzalloc((set->nr_files + 1) * sizeof(pid_t));
@@ -895,6 +980,30 @@ const FileEntry *files_find(const struct task_files *tf, uint32_t id)
 	ssize_t i = set_index(tf->set, id);
 
 	return i < 0 ? NULL : tf->set->files[i];
+}
+
+int files_open_mapped(struct file_set *set, const FileEntry *fe, bool unchanged)
+{
+	int fd, ret;
+
+	if (fe->ghost)
+		return ghost_open_flags(fe, set, O_CLOEXEC);
+	fd = reg_file_open(fe->reg, O_CLOEXEC);
+	if (fd < 0 || !unchanged)
+		return fd;
+	ret = reg_file_check_unchanged(fe->reg, fd);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+const char *files_entry_path(const FileEntry *fe)
+{
+	if (fe->ghost)
+		return fe->ghost->path;
+	return fe->reg ? fe->reg->path : "?";
 }
 
 int files_open_masters(struct file_set *set, const struct task_files *tf, pid_t pid, int min_fd,

@@ -30,6 +30,7 @@ const struct img_desc img_descs[CR_IMG_MAX] = {
 	[CR_IMG_FDINFO] = { "fdinfo-%u.img", 0x43524938, NULL, &fdinfo_entry__descriptor },
 	[CR_IMG_FS] = { "fs-%u.img", 0x43524939, NULL, &fs_entry__descriptor },
 	[CR_IMG_MEMFD] = { "memfd-%u.img", 0, NULL, NULL },
+	[CR_IMG_GHOST] = { "ghost-%u.img", 0, NULL, NULL },
 };
 
 static void img_set_name(struct cr_img *img, unsigned id)

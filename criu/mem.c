@@ -50,6 +50,21 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
+static void map_files_path(char *buf, size_t size, pid_t pid, const struct proc_vma *v)
+{
+	snprintf(buf, size, "/proc/%d/map_files/%lx-%lx", pid, (unsigned long)v->start, (unsigned long)v->end);
+}
+
+/* A regular file with no name left: its content is saved (files-ghost.c), the mapping is kept. */
+static bool is_ghost_vma(pid_t pid, const struct proc_vma *v)
+{
+	char path[96];
+	struct stat st;
+
+	map_files_path(path, sizeof(path), pid, v);
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !st.st_nlink && st.st_ino == v->ino;
+}
+
 static int classify_file_vma(pid_t pid, const struct proc_vma *v, VmaKind *kind)
 {
 	struct stat st;
@@ -68,8 +83,18 @@ static int classify_file_vma(pid_t pid, const struct proc_vma *v, VmaKind *kind)
 			*kind = VMA_KIND__VMA_ANON_SHARED;
 			return 0;
 		}
-		pr_err("process %d: mapping %lx-%lx of deleted file %s is not supported yet\n", pid,
-		       (unsigned long)v->start, (unsigned long)v->end, v->path);
+		if (!strncmp(v->path, "/SYSV", 5)) {
+			pr_err("process %d: mapping %lx-%lx of SysV shared memory (%s) is not supported yet\n", pid,
+			       (unsigned long)v->start, (unsigned long)v->end, v->path);
+			return -ENOTSUP;
+		}
+		if (is_ghost_vma(pid, v)) {
+			*kind = v->shared ? VMA_KIND__VMA_FILE_SHARED : VMA_KIND__VMA_FILE_PRIVATE;
+			return 0;
+		}
+		pr_err("process %d: mapping %lx-%lx of deleted file %s (with another link left, or not a regular "
+		       "file) is not supported yet\n",
+		       pid, (unsigned long)v->start, (unsigned long)v->end, v->path);
 		return -ENOTSUP;
 	}
 	if (stat(v->path, &st) || st.st_ino != v->ino || major(st.st_dev) != v->dev_major ||
@@ -177,6 +202,19 @@ static int fill_shm(pid_t pid, const struct proc_vma *v, VmaEntry *e)
 	return e->memfd_name ? 0 : -ENOMEM;
 }
 
+/* The description a file mapping names: by path, or a deleted file's. */
+static int file_vma_id(pid_t pid, const struct proc_vma *v, uint32_t flags, struct file_desc_table *fdt, uint32_t *id)
+{
+	char path[96], what[96];
+
+	if (!ends_with(v->path, " (deleted)"))
+		return fdt_add_path(fdt, v->path, flags, id);
+	map_files_path(path, sizeof(path), pid, v);
+	snprintf(what, sizeof(what), "mapping %lx-%lx of process %d", (unsigned long)v->start, (unsigned long)v->end,
+		 pid);
+	return fdt_add_deleted(fdt, path, v->path, what, flags, id);
+}
+
 static int fill_vma(pid_t pid, const struct proc_vma *v, VmaEntry *e, struct file_desc_table *fdt)
 {
 	VmaKind kind;
@@ -213,7 +251,7 @@ static int fill_vma(pid_t pid, const struct proc_vma *v, VmaEntry *e, struct fil
 		/* a shared mapping that may become writable needs the file open for writing */
 		if (kind == VMA_KIND__VMA_FILE_SHARED && (v->vmflags & VMF_MAYWRITE))
 			flags = O_RDWR;
-		ret = fdt_add_path(fdt, v->path, flags, &e->file_id);
+		ret = file_vma_id(pid, v, flags, fdt, &e->file_id);
 		if (ret)
 			return ret;
 		e->has_file_id = true;

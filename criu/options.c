@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@ enum {
 	OPT_FREEZE_CGROUP,
 	OPT_ALLOW_FILE_CHANGES,
 	OPT_TCP_ESTABLISHED,
+	OPT_GHOST_LIMIT,
 	OPT_VERSION,
 	OPT_UNSUPPORTED, /* every option from here on is known but not supported */
 };
@@ -57,12 +60,12 @@ static const struct option long_opts[] = {
 	{ "file-locks", no_argument, NULL, 'l' },
 	{ "allow-file-changes", no_argument, NULL, OPT_ALLOW_FILE_CHANGES },
 	{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
+	{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
 	/* Known to CRIU, not supported here yet. */
 	{ "ext-unix-sk", optional_argument, NULL, OPT_UNSUPPORTED },
 	{ "tcp-close", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "skip-in-flight", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "link-remap", no_argument, NULL, OPT_UNSUPPORTED },
-	{ "ghost-limit", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "ghost-fiemap", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "evasive-devices", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "manage-cgroups", optional_argument, NULL, OPT_UNSUPPORTED },
@@ -165,6 +168,7 @@ void options_init(struct cr_options *opts)
 	opts->log_level = LOG_WARN;
 	opts->tree_pid = -1;
 	opts->timeout = 10;
+	opts->ghost_limit = DEFAULT_GHOST_LIMIT;
 }
 
 void usage(void)
@@ -186,6 +190,8 @@ void usage(void)
 	       "  -l|--file-locks          dump and restore file locks (flock, POSIX, OFD)\n"
 	       "  --allow-file-changes     restore even if open files changed since the dump\n"
 	       "  --tcp-established        dump established TCP connections (TCP_REPAIR, network lock)\n"
+	       "  --ghost-limit SIZE       dump: largest deleted file saved in the images (bytes,\n"
+	       "                           or with a K, M or G suffix; default 64M)\n"
 	       "  -R|--leave-running       keep the tree running after dump\n"
 	       "  -s|--leave-stopped       leave the tree stopped after dump\n"
 	       "  -d|--restore-detached    detach from the restored tree\n"
@@ -205,6 +211,45 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 	if (!*s || *end || v < lo || v > hi)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* CRIU's sizes: a number of bytes, or of KiB, MiB, GiB with a K, M or G suffix. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		break;
+	case '\0':
+		break;
+	default:
+		return -1;
+	}
+	if (shift && end[1])
+		return -1;
+	if (v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -309,6 +354,12 @@ static int apply_option(struct cr_options *opts, int c, const char *arg, const c
 		break;
 	case OPT_ALLOW_FILE_CHANGES:
 		opts->allow_file_changes = true;
+		break;
+	case OPT_GHOST_LIMIT:
+		if (parse_size(arg, &opts->ghost_limit)) {
+			pr_err("bad size '%s' for --ghost-limit: a number of bytes, or with a K, M or G suffix\n", arg);
+			return -1;
+		}
 		break;
 	case OPT_FREEZE_CGROUP:
 		opts->freeze_cgroup = (char *)arg;

@@ -188,23 +188,18 @@ static int open_vma_file(struct restore_task *rt, size_t i)
 	for (j = 0; j < i; j++) {
 		if (rt->vma_fds[j] >= 0 && rt->mm->vmas[j]->file_id == v->file_id) {
 			rt->vma_fds[i] = rt->vma_fds[j];
-			return check_vma_fd_mode(rt->vma_fds[i], v, fe->reg->path, rt->pid);
+			return check_vma_fd_mode(rt->vma_fds[i], v, files_entry_path(fe), rt->pid);
 		}
 	}
-	fd = reg_file_open(fe->reg, O_CLOEXEC);
+	/* the unmodified pages of a private mapping are read from the file */
+	fd = files_open_mapped(&rt->tree->files, fe, v->kind == VMA_KIND__VMA_FILE_PRIVATE);
 	if (fd < 0) {
-		pr_err("mm-%d.img: can't open %s mapped at 0x%llx\n", rt->pid, fe->reg->path,
+		pr_err("mm-%d.img: can't open %s mapped at 0x%llx\n", rt->pid, files_entry_path(fe),
 		       (unsigned long long)v->start);
 		return fd;
 	}
 	rt->vma_fds[i] = fd;
-	if (v->kind == VMA_KIND__VMA_FILE_PRIVATE) {
-		int ret = reg_file_check_unchanged(fe->reg, fd);
-
-		if (ret)
-			return ret;
-	}
-	return check_vma_fd_mode(fd, v, fe->reg->path, rt->pid);
+	return check_vma_fd_mode(fd, v, files_entry_path(fe), rt->pid);
 }
 
 /* One fd per shared object, shared by all the VMAs of this process mapping it. */
@@ -250,12 +245,12 @@ int restore_open_helpers(struct restore_task *rt)
 		pr_warn("mm-%d.img: no exe_file_id: /proc/%d/exe will name criu\n", rt->pid, rt->pid);
 		return 0;
 	}
-	rt->exe_fd = reg_file_open(files_find(&rt->files, rt->mm->exe_file_id)->reg, O_CLOEXEC);
+	rt->exe_fd = files_open_mapped(&rt->tree->files, files_find(&rt->files, rt->mm->exe_file_id), true);
 	if (rt->exe_fd < 0) {
 		pr_err("mm-%d.img: can't open the executable\n", rt->pid);
 		return rt->exe_fd;
 	}
-	return reg_file_check_unchanged(files_find(&rt->files, rt->mm->exe_file_id)->reg, rt->exe_fd);
+	return 0;
 }
 
 void restore_close_helpers(struct restore_task *rt)

@@ -183,6 +183,24 @@ static int show_pages(const char *path, int fd)
 	return 0;
 }
 
+/* The content of a memfd or a deleted file: its size, and how much of it is data. */
+static int show_content(const char *path, int fd)
+{
+	off_t size = lseek(fd, 0, SEEK_END), pos = 0, data, hole, bytes = 0;
+
+	while (pos < size && (data = lseek(fd, pos, SEEK_DATA)) >= 0) {
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = size;
+		bytes += hole - data;
+		pos = hole;
+	}
+	printf("{\n    \"file\": \"%s\",\n    \"kind\": \"raw content\",\n    \"size\": %lld,\n    \"data_bytes\": "
+	       "%lld\n}\n",
+	       path, (long long)size, (long long)bytes);
+	return 0;
+}
+
 int cr_show(struct cr_ctx *ctx, const char *path)
 {
 	const ProtobufCMessageDescriptor *desc;
@@ -197,8 +215,9 @@ int cr_show(struct cr_ctx *ctx, const char *path)
 		return -errno;
 	}
 	snprintf(img.name, sizeof(img.name), "%s", strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
-	if (img_type_by_name(path) == CR_IMG_PAGES) {
-		ret = show_pages(path, img.fd);
+	type = img_type_by_name(path);
+	if (type == CR_IMG_PAGES || type == CR_IMG_MEMFD || type == CR_IMG_GHOST) {
+		ret = type == CR_IMG_PAGES ? show_pages(path, img.fd) : show_content(path, img.fd);
 		close(img.fd);
 		return ret;
 	}

@@ -192,3 +192,37 @@ uint64_t now_ns(int clock)
 	clock_gettime(clock, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
+
+/*
+ * The data extents of src up to size, to the same offsets of dst, which
+ * is then exactly size bytes long: holes stay holes on both sides.
+ */
+int copy_sparse(int src, uint64_t size, int dst, const char *what)
+{
+	char *buf = xmalloc(1 << 20);
+	off_t pos = 0, data, hole;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (!ret && (off_t)size > pos && (data = lseek(src, pos, SEEK_DATA)) >= 0) {
+		hole = lseek(src, data, SEEK_HOLE);
+		if (hole < 0 || hole > (off_t)size)
+			hole = size;
+		for (pos = data; pos < hole && !ret;) {
+			ssize_t n = pread(src, buf, min((off_t)(1 << 20), hole - pos), pos);
+
+			if (n <= 0 || pwrite(dst, buf, n, pos) != n) {
+				pr_perror("can't copy the content of %s", what);
+				ret = -EIO;
+			}
+			pos += n > 0 ? n : 0;
+		}
+	}
+	if (!ret && ftruncate(dst, size)) {
+		pr_perror("can't size the content of %s", what);
+		ret = -EIO;
+	}
+	free(buf);
+	return ret;
+}

@@ -604,6 +604,12 @@ static int validate_file_ref(const char *field, uint32_t id, pid_t pid, const st
 
 	if (!fe)
 		return bad("mm-%d.img: %s %u is not in files.img", pid, field, id);
+	/* a deleted file: regular, as its describing entry says (files.img validation) */
+	if (fe->type == FD_TYPE__FD_GHOST && fe->ghost) {
+		if (fe->ghost->flags & O_PATH)
+			return bad("mm-%d.img: %s %u (%s) is an O_PATH description", pid, field, id, fe->ghost->path);
+		return 0;
+	}
 	if (fe->type != FD_TYPE__FD_REG || !fe->reg)
 		return bad("mm-%d.img: %s %u is not a regular file", pid, field, id);
 	/* Mappings and the executable are regular files; devices are refused at dump. */

@@ -28,12 +28,15 @@ struct fd_dump_ctx {
  * validate checks a decoded entry; open returns a new fd for the
  * described file on restore (criu opens each description once, see
  * struct file_set); open_done lets go of what open kept for later ones.
+ * validate_set checks what entries of the kind say of each other, once
+ * every entry of files.img is read.
  */
 struct fd_ops {
 	FdType type;
 	const char *name;
 	int (*dump)(const struct fd_dump_ctx *c, FileEntry *fe);
 	int (*validate)(const FileEntry *fe, size_t idx);
+	int (*validate_set)(const struct file_set *set);
 	int (*open)(const FileEntry *fe, struct file_set *set, const struct cr_options *opts);
 	void (*open_done)(struct file_set *set);
 	void (*free)(FileEntry *fe);
@@ -65,16 +68,28 @@ bool fdt_first_memfd(struct file_desc_table *t, uint64_t ino);
 size_t fdt_memfd_inodes(const struct file_desc_table *t, const uint64_t **inos);
 /* Dump side: the first time an object (a pipe, by inode) is seen in the tree? */
 bool fdt_first_sight(struct file_desc_table *t, uint64_t id);
+/*
+ * Dump side: the id of the entry that describes the deleted file dev:ino
+ * (its ghost id): id if the file is met for the first time.
+ */
+int fdt_ghost_id(struct file_desc_table *t, uint64_t dev, uint64_t ino, uint32_t id, uint32_t *ghost_id);
 /* Refuse what the tree shares with a process outside it (pipes, for now). */
 int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t nr);
 
 const struct fd_ops *fd_ops_by_type(FdType type);
 
 /* Dump side: collect every fd of pid into the shared table and fdinfo image. */
-struct file_desc_table *fdt_create(void);
+struct file_desc_table *fdt_create(const struct cr_options *opts, int imgdir_fd);
 int files_dump_task(struct file_desc_table *fdt, pid_t pid, int imgdir_fd, const struct cr_options *opts);
 /* A description that only names a path (file mappings, the executable). */
 int fdt_add_path(struct file_desc_table *fdt, const char *path, uint32_t flags, uint32_t *id);
+/*
+ * The same for a deleted file (link ends with " (deleted)"), read through
+ * proc_path (/proc/PID/map_files/..., /proc/PID/exe); what names it in
+ * messages.
+ */
+int fdt_add_deleted(struct file_desc_table *fdt, const char *proc_path, const char *link, const char *what,
+		    uint32_t flags, uint32_t *id);
 int files_write_image(struct file_desc_table *fdt, int imgdir_fd);
 void fdt_destroy(struct file_desc_table *fdt);
 
@@ -89,6 +104,7 @@ void fdt_destroy(struct file_desc_table *fdt);
  */
 struct pipe_restore;
 struct unix_restore;
+struct ghost_set;
 
 /* sk-inet.c: a connection made in repair mode, left once every socket exists */
 struct tcp_repair_restore {
@@ -114,6 +130,9 @@ struct file_set {
 	/* sk-unix.c: the unix sockets being created */
 	struct unix_restore *usks;
 	size_t nr_usks, usks_cap;
+	/* files-ghost.c: deleted files created again, and the names they have while opened */
+	struct ghost_set *ghosts;
+	int imgdir_fd; /* the images, for kinds that read content images when opened */
 };
 
 struct task_files {
@@ -153,6 +172,30 @@ void files_free(struct task_files *tf);
 int reg_file_check_unchanged(const RegFileEntry *rfe, int fd);
 /* Open a regular file described by a reg_file_entry (used for mappings and exe too). */
 int reg_file_open(const RegFileEntry *rfe, int extra_flags);
+/*
+ * A new fd (criu's, close-on-exec) of the file a mapping or the
+ * executable names: a regular file by path (checked unchanged since the
+ * dump if its pages are read from it), or a deleted file created again.
+ */
+int files_open_mapped(struct file_set *set, const FileEntry *fe, bool unchanged);
+/* The path of a regular or deleted file's entry, for messages. */
+const char *files_entry_path(const FileEntry *fe);
+
+/* files-ghost.c: deleted regular files. */
+bool link_is_deleted(const char *link);
+/* Where a dump reads a deleted file, and how one of its descriptions is. */
+struct ghost_src {
+	const char *proc_path; /* /proc/PID/fd/N, /proc/PID/map_files/A-B, /proc/PID/exe */
+	const char *link;      /* "PATH (deleted)" */
+	const char *what;      /* "fd 3 of process 42", for messages */
+	const struct stat *st;
+	uint32_t flags;
+	uint64_t pos;
+};
+int ghost_fill(struct file_desc_table *t, FileEntry *fe, const struct ghost_src *src, const struct cr_options *opts,
+	       int imgdir_fd);
+/* A new fd of a description of a deleted file, its flags plus extra_flags. */
+int ghost_open_flags(const FileEntry *fe, struct file_set *set, int extra_flags);
 
 /* files-memfd.c: fill a new memfd from its content image. */
 int memfd_fill(int fd, const MemfdEntry *m, int imgdir_fd);

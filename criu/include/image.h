@@ -9,7 +9,8 @@
 /*
  * Image files: a 32-bit magic, then entries, each a 32-bit little-endian
  * length followed by that many bytes of one protobuf message. The pages
- * image is the exception: raw page data, no magic.
+ * image and the content images of memfds and deleted files are the
+ * exception: raw data, no magic.
  */
 enum cr_img_type {
 	CR_IMG_INVENTORY,
@@ -22,6 +23,7 @@ enum cr_img_type {
 	CR_IMG_FDINFO,
 	CR_IMG_FS,
 	CR_IMG_MEMFD,
+	CR_IMG_GHOST,
 	CR_IMG_MAX,
 };
 

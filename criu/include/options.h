@@ -3,7 +3,15 @@
 #define CR_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+/*
+ * Largest deleted file saved by default. CRIU's default is 1 MiB; a
+ * larger one costs only image space here, since the content is saved
+ * sparse.
+ */
+#define DEFAULT_GHOST_LIMIT (64ULL << 20)
 
 enum cr_command {
 	CMD_NONE,
@@ -41,6 +49,7 @@ struct cr_options {
 	bool file_locks;	 /* --file-locks */
 	bool allow_file_changes; /* --allow-file-changes: restore over files changed since the dump */
 	bool tcp_established;	 /* --tcp-established */
+	uint64_t ghost_limit;	 /* --ghost-limit: largest deleted file whose content a dump saves */
 	bool restore_detached;
 	bool restore_sibling;
 	char *root;

@@ -44,5 +44,7 @@ int move_fd_above(int fd, int min_fd);
 int grab_fd(pid_t pid, int fd);
 int close_safe(int *fd);
 uint64_t now_ns(int clock);
+/* Copy the data of src (size bytes) to the same offsets of dst, keeping holes; dst ends up size long. */
+int copy_sparse(int src, uint64_t size, int dst, const char *what);
 
 #endif

@@ -32,6 +32,7 @@
 #include "pstree.h"
 #include "pstree.pb-c.h"
 #include "seize.h"
+#include "shared-res.h"
 #include "signals.h"
 #include "util.h"
 
@@ -361,6 +362,23 @@ static void fault_hold_before_images(void)
 	usleep(atoi(ms) * 1000);
 }
 
+/* Live processes only: a zombie has no memory or fd table left to share. */
+static int check_shared_between(struct dump_ctx *dc)
+{
+	pid_t *pids = xmalloc(dc->nr_procs * sizeof(*pids));
+	size_t i, n = 0;
+	int ret;
+
+	if (!pids)
+		return -ENOMEM;
+	for (i = 0; i < dc->nr_procs; i++)
+		if (!dc->procs[i].item->zombie)
+			pids[n++] = dc->procs[i].pid;
+	ret = check_shared_task_resources(pids, n);
+	free(pids);
+	return ret;
+}
+
 static int check_outside(struct dump_ctx *dc)
 {
 	pid_t *pids = xmalloc(dc->nr_procs * sizeof(*pids));
@@ -419,6 +437,7 @@ static int dump_tree(struct dump_ctx *dc)
 		dc->procs[i].item = dc->tree.items[i];
 		dc->procs[i].pid = dc->tree.items[i]->pid;
 	}
+	ret = check_shared_between(dc);
 	for (i = 0; i < dc->nr_procs && !ret; i++)
 		ret = dc->procs[i].item->zombie ? dump_zombie(&dc->procs[i]) : dump_one(dc, &dc->procs[i]);
 	ret = ret ?: fdt_resolve_deferred(dc->fdt);

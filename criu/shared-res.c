@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Resources two processes of the tree share as one kernel object, beyond
+ * open files and shared memory: an address space (a vfork child that has
+ * not exec'd yet, clone(CLONE_VM)), an fd table (CLONE_FILES), a cwd and
+ * root (CLONE_FS), signal handlers (CLONE_SIGHAND without CLONE_THREAD is
+ * impossible, but CLONE_VM | CLONE_SIGHAND is). Each process is restored
+ * with its own: refused, naming both processes, before anything is
+ * written. kcmp() orders the objects, so sorting the processes by each
+ * finds the sharers in n log n calls.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/kcmp.h>
+
+#include "log.h"
+#include "shared-res.h"
+#include "util.h"
+
+struct kcmp_sort {
+	int type;
+	int error;
+};
+
+static int cmp_by(const void *a, const void *b, void *arg)
+{
+	struct kcmp_sort *ks = arg;
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	long r = syscall(SYS_kcmp, x, y, ks->type, 0, 0);
+
+	if (r < 0) {
+		ks->error = -errno;
+		return 0;
+	}
+	/* kcmp: 0 equal, 1 less, 2 greater (3: not ordered) */
+	return r == 0 ? 0 : r == 1 ? -1 : 1;
+}
+
+static const struct {
+	int type;
+	const char *what;
+} kinds[] = {
+	{ KCMP_VM, "its memory (a vfork child that has not exec'd yet, or CLONE_VM)" },
+	{ KCMP_FILES, "its fd table (CLONE_FILES)" },
+	{ KCMP_FS, "its cwd and root (CLONE_FS)" },
+	{ KCMP_SIGHAND, "its signal handlers (CLONE_SIGHAND)" },
+};
+
+static int check_kind(pid_t *pids, size_t nr, int k)
+{
+	struct kcmp_sort ks = { .type = kinds[k].type };
+	size_t i;
+
+	qsort_r(pids, nr, sizeof(*pids), cmp_by, &ks);
+	if (ks.error) {
+		pr_err("kcmp failed while comparing the processes of the tree: %d\n", ks.error);
+		return ks.error;
+	}
+	for (i = 1; i < nr; i++) {
+		if (syscall(SYS_kcmp, pids[i - 1], pids[i], kinds[k].type, 0, 0) != 0)
+			continue;
+		pr_err("processes %d and %d share %s: each would be restored with its own, not supported yet\n",
+		       pids[i - 1], pids[i], kinds[k].what);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int check_shared_task_resources(const pid_t *tree, size_t nr)
+{
+	pid_t *pids;
+	size_t k;
+	int ret = 0;
+
+	if (nr < 2)
+		return 0;
+	pids = xmalloc(nr * sizeof(*pids));
+	if (!pids)
+		return -ENOMEM;
+	for (k = 0; k < ARRAY_SIZE(kinds) && !ret; k++) {
+		memcpy(pids, tree, nr * sizeof(*pids));
+		ret = check_kind(pids, nr, k);
+	}
+	free(pids);
+	return ret;
+}

@@ -43,10 +43,11 @@ extern const struct fd_ops epoll_fd_ops;
 extern const struct fd_ops memfd_fd_ops;
 extern const struct fd_ops inet_sk_fd_ops;
 extern const struct fd_ops ghost_fd_ops;
+extern const struct fd_ops inotify_fd_ops;
 
 static const struct fd_ops *all_fd_ops[] = {
 	&reg_fd_ops,	 &tty_fd_ops,	&pipe_fd_ops,  &unix_sk_fd_ops, &eventfd_fd_ops, &signalfd_fd_ops,
-	&timerfd_fd_ops, &epoll_fd_ops, &memfd_fd_ops, &inet_sk_fd_ops, &ghost_fd_ops,
+	&timerfd_fd_ops, &epoll_fd_ops, &memfd_fd_ops, &inet_sk_fd_ops, &ghost_fd_ops,	 &inotify_fd_ops,
 };
 
 /* anon_inode:[NAME] fds, by name */
@@ -58,6 +59,8 @@ static const struct {
 	{ "anon_inode:[signalfd]", &signalfd_fd_ops },
 	{ "anon_inode:[timerfd]", &timerfd_fd_ops },
 	{ "anon_inode:[eventpoll]", &epoll_fd_ops },
+	/* without brackets, as the kernel names it */
+	{ "anon_inode:inotify", &inotify_fd_ops },
 };
 
 const struct fd_ops *fd_ops_by_type(FdType type)
@@ -893,7 +896,7 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 	    (fe->type == FD_TYPE__FD_EVENTFD) != !!fe->efd || (fe->type == FD_TYPE__FD_SIGNALFD) != !!fe->sfd ||
 	    (fe->type == FD_TYPE__FD_TIMERFD) != !!fe->tfd || (fe->type == FD_TYPE__FD_EPOLL) != !!fe->epoll ||
 	    (fe->type == FD_TYPE__FD_MEMFD) != !!fe->memfd || (fe->type == FD_TYPE__FD_INETSK) != !!fe->isk ||
-	    (fe->type == FD_TYPE__FD_GHOST) != !!fe->ghost) {
+	    (fe->type == FD_TYPE__FD_GHOST) != !!fe->ghost || (fe->type == FD_TYPE__FD_INOTIFY) != !!fe->inotify) {
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}

@@ -177,6 +177,8 @@ def dump_refused():
                        ('refused_scm_rights', 'SCM_RIGHTS'),
                        ('refused_unix_backlog', 'not accepted'),
                        ('tcp_established', '--tcp-established'),
+                       ('refused_clone_files', 'fd table'),
+                       ('refused_inotify_queue', 'events'),
                        ('refused_namespace', 'uts namespace'),
                        ('refused_thread_creds', 'credentials')):
         t = TestRun(name, 'neg_dump_refused')

@@ -21,6 +21,7 @@
 #include "proc-parse.h"
 #include "sk-diag.h"
 #include "image.h"
+#include "tty.h"
 #include "log.h"
 #include "util.h"
 
@@ -36,10 +37,11 @@ extern const struct fd_ops signalfd_fd_ops;
 extern const struct fd_ops timerfd_fd_ops;
 extern const struct fd_ops epoll_fd_ops;
 extern const struct fd_ops memfd_fd_ops;
+extern const struct fd_ops pty_fd_ops;
 
 static const struct fd_ops *all_fd_ops[] = {
 	&reg_fd_ops,	  &tty_fd_ops,	   &pipe_fd_ops,  &unix_sk_fd_ops, &eventfd_fd_ops,
-	&signalfd_fd_ops, &timerfd_fd_ops, &epoll_fd_ops, &memfd_fd_ops,
+	&signalfd_fd_ops, &timerfd_fd_ops, &epoll_fd_ops, &memfd_fd_ops,   &pty_fd_ops,
 };
 
 /* anon_inode:[NAME] fds, by name */
@@ -97,7 +99,19 @@ struct file_desc_table {
 	/* entries finished once every fd of the tree is dumped */
 	struct fd_desc *deferred;
 	size_t nr_deferred, deferred_cap;
+	/* the ptys of the tree, known before any fd is dumped */
+	struct pty_scan *ptys;
 };
+
+struct pty_scan *fdt_ptys(const struct file_desc_table *t)
+{
+	return t->ptys;
+}
+
+void fdt_set_ptys(struct file_desc_table *t, struct pty_scan *s)
+{
+	t->ptys = s;
+}
 
 int fdt_defer(struct file_desc_table *t, FileEntry *fe, pid_t pid, int fd)
 {
@@ -275,6 +289,7 @@ int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t
 	int ret;
 
 	ret = check_unix_peers(t, tree, nr);
+	ret = ret ?: pty_check_outside(t, tree, nr);
 	if (ret || !t->nr_seen)
 		return ret;
 	d = opendir("/proc");
@@ -438,7 +453,8 @@ static bool is_tty(const struct stat *st)
 	return maj == 4 || (maj == 5 && minor(st->st_rdev) <= 1) || (maj >= 136 && maj <= 143);
 }
 
-static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, const struct stat *st)
+static const struct fd_ops *fd_ops_for(struct file_desc_table *t, pid_t pid, int fd, const char *link,
+				       const struct stat *st)
 {
 	if (S_ISREG(st->st_mode) && !strncmp(link, "/memfd:", 7))
 		return &memfd_fd_ops;
@@ -454,6 +470,8 @@ static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, cons
 		       link);
 		return NULL;
 	}
+	if (pty_is_master(st) || pty_is_tree_slave(t, st))
+		return &pty_fd_ops;
 	if (is_tty(st))
 		return &tty_fd_ops;
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
@@ -486,7 +504,7 @@ static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_i
 		return -errno;
 	}
 	link[n] = 0;
-	ops = fd_ops_for(pid, fd, link, &st);
+	ops = fd_ops_for(t, pid, fd, link, &st);
 	if (!ops)
 		return -ENOTSUP;
 	fe = fdt_find_shared(t, pid, fd, &st, &slot, &ret);
@@ -673,6 +691,7 @@ void fdt_destroy(struct file_desc_table *t)
 	free(t->memfds);
 	free(t->unix_inos);
 	free(t->deferred);
+	pty_scan_free(t->ptys);
 	unix_diag_free(&t->unix_diag);
 	free(t);
 }
@@ -695,7 +714,7 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 	    (fe->type == FD_TYPE__FD_PIPE) != !!fe->pipe || (fe->type == FD_TYPE__FD_UNIXSK) != !!fe->usk ||
 	    (fe->type == FD_TYPE__FD_EVENTFD) != !!fe->efd || (fe->type == FD_TYPE__FD_SIGNALFD) != !!fe->sfd ||
 	    (fe->type == FD_TYPE__FD_TIMERFD) != !!fe->tfd || (fe->type == FD_TYPE__FD_EPOLL) != !!fe->epoll ||
-	    (fe->type == FD_TYPE__FD_MEMFD) != !!fe->memfd) {
+	    (fe->type == FD_TYPE__FD_MEMFD) != !!fe->memfd || (fe->type == FD_TYPE__FD_PTY) != !!fe->pty) {
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}
@@ -757,6 +776,7 @@ void files_free_set(struct file_set *set)
 	files_masters_done(set);
 	for (i = 0; i < set->nr_files; i++)
 		img_free_entry(&set->files[i]->base);
+	free(set->ptys);
 	free(set->files);
 	free(set->masters);
 	free(set->owner);
@@ -821,6 +841,7 @@ void files_close_masters(struct file_set *set)
 
 	for (i = 0; i < set->nr_files; i++)
 		close_safe(&set->masters[i]);
+	pty_release_helpers(set);
 }
 
 bool files_is_master(const struct file_set *set, int fd)

@@ -56,7 +56,11 @@ bool fdt_first_memfd(struct file_desc_table *t, uint64_t ino);
 size_t fdt_memfd_inodes(const struct file_desc_table *t, const uint64_t **inos);
 /* Dump side: the first time an object (a pipe, by inode) is seen in the tree? */
 bool fdt_first_sight(struct file_desc_table *t, uint64_t id);
-/* Refuse what the tree shares with a process outside it (pipes, for now). */
+/* Dump side: the tree's ptys, scanned before any fd is dumped (tty-pty.c). */
+struct pty_scan;
+struct pty_scan *fdt_ptys(const struct file_desc_table *t);
+void fdt_set_ptys(struct file_desc_table *t, struct pty_scan *s);
+/* Refuse what the tree shares with a process outside it (pipes, unix sockets, ptys). */
 int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t nr);
 
 const struct fd_ops *fd_ops_by_type(FdType type);
@@ -80,6 +84,7 @@ void fdt_destroy(struct file_desc_table *fdt);
  */
 struct pipe_restore;
 struct unix_restore;
+struct pty_restore;
 
 struct file_set {
 	FileEntry **files;
@@ -95,6 +100,10 @@ struct file_set {
 	/* sk-unix.c: the unix sockets being created */
 	struct unix_restore *usks;
 	size_t nr_usks, usks_cap;
+	/* tty-pty.c: every pty pair, made at the first open of one */
+	struct pty_restore *ptys;
+	size_t nr_ptys;
+	bool ptys_made;
 };
 
 struct task_files {

@@ -168,6 +168,8 @@ int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const 
 		rlimits.ptrs[i] = &rlimits.entries[i];
 	rlimits_to_image(&rlimits, &core);
 	task_attrs_to_image(&ts->attrs, &core);
+	core.has_ctty_pty = ts->has_ctty_pty;
+	core.ctty_pty = ts->ctty_pty;
 	ret = threads_to_image(threads, &core, &timg);
 	if (ret)
 		return ret;

@@ -34,6 +34,7 @@
 #include "seize.h"
 #include "shared-res.h"
 #include "signals.h"
+#include "tty.h"
 #include "util.h"
 
 #define IMG_VERSION 1
@@ -424,6 +425,50 @@ static void dump_cleanup(struct dump_ctx *dc, bool ok)
 	fdt_destroy(dc->fdt);
 }
 
+/* Which ptys the tree holds, before any process's fds are dumped: a slave is the tree's or an outsider's. */
+static int scan_ptys(struct dump_ctx *dc)
+{
+	pid_t *pids = xmalloc((dc->nr_procs + 1) * sizeof(*pids));
+	size_t i, nr = 0;
+	int ret;
+
+	if (!pids)
+		return -ENOMEM;
+	for (i = 0; i < dc->nr_procs; i++)
+		if (!dc->procs[i].item->zombie)
+			pids[nr++] = dc->procs[i].pid;
+	ret = pty_scan_tree(dc->fdt, pids, nr);
+	free(pids);
+	return ret;
+}
+
+/* Once every fd is dumped: each process's controlling terminal, for its core image. */
+static int dump_cttys(struct dump_ctx *dc)
+{
+	struct ctty_proc *cp = xzalloc((dc->nr_procs + 1) * sizeof(*cp));
+	size_t i;
+	int ret;
+
+	if (!cp)
+		return -ENOMEM;
+	for (i = 0; i < dc->nr_procs; i++) {
+		const struct proc_dump *pd = &dc->procs[i];
+
+		cp[i].pid = pd->pid;
+		cp[i].sid = pd->stat.sid;
+		cp[i].pgid = pd->stat.pgid;
+		cp[i].tty_nr = pd->stat.tty_nr;
+		cp[i].zombie = pd->item->zombie;
+	}
+	ret = tty_dump_cttys(dc->fdt, cp, dc->nr_procs, dc->cr->opts->shell_job);
+	for (i = 0; !ret && i < dc->nr_procs; i++) {
+		dc->procs[i].task_state.has_ctty_pty = cp[i].ctty_pty >= 0;
+		dc->procs[i].task_state.ctty_pty = cp[i].ctty_pty;
+	}
+	free(cp);
+	return ret;
+}
+
 static int dump_tree(struct dump_ctx *dc)
 {
 	size_t i;
@@ -438,9 +483,11 @@ static int dump_tree(struct dump_ctx *dc)
 		dc->procs[i].pid = dc->tree.items[i]->pid;
 	}
 	ret = check_shared_between(dc);
+	ret = ret ?: scan_ptys(dc);
 	for (i = 0; i < dc->nr_procs && !ret; i++)
 		ret = dc->procs[i].item->zombie ? dump_zombie(&dc->procs[i]) : dump_one(dc, &dc->procs[i]);
 	ret = ret ?: fdt_resolve_deferred(dc->fdt);
+	ret = ret ?: dump_cttys(dc);
 	ret = ret ?: check_outside(dc);
 	if (!ret)
 		fault_hold_before_images();

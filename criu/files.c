@@ -26,6 +26,7 @@
 #include "net-lock.h"
 #include "sk-diag.h"
 #include "image.h"
+#include "tty.h"
 #include "log.h"
 #include "util.h"
 
@@ -44,10 +45,12 @@ extern const struct fd_ops memfd_fd_ops;
 extern const struct fd_ops inet_sk_fd_ops;
 extern const struct fd_ops ghost_fd_ops;
 extern const struct fd_ops inotify_fd_ops;
+extern const struct fd_ops pty_fd_ops;
 
 static const struct fd_ops *all_fd_ops[] = {
-	&reg_fd_ops,	 &tty_fd_ops,	&pipe_fd_ops,  &unix_sk_fd_ops, &eventfd_fd_ops, &signalfd_fd_ops,
-	&timerfd_fd_ops, &epoll_fd_ops, &memfd_fd_ops, &inet_sk_fd_ops, &ghost_fd_ops,	 &inotify_fd_ops,
+	&reg_fd_ops,	  &tty_fd_ops,	   &pipe_fd_ops,  &unix_sk_fd_ops, &eventfd_fd_ops,
+	&signalfd_fd_ops, &timerfd_fd_ops, &epoll_fd_ops, &memfd_fd_ops,   &inet_sk_fd_ops,
+	&ghost_fd_ops,	  &inotify_fd_ops, &pty_fd_ops,
 };
 
 /* anon_inode:[NAME] fds, by name */
@@ -122,6 +125,8 @@ struct file_desc_table {
 	/* entries finished once every fd of the tree is dumped */
 	struct fd_desc *deferred;
 	size_t nr_deferred, deferred_cap;
+	/* the ptys of the tree, known before any fd is dumped */
+	struct pty_scan *ptys;
 };
 
 void fdt_set_journal(struct file_desc_table *t, struct compel_journal *j)
@@ -186,6 +191,16 @@ void fdt_tcp_repair_finish(struct file_desc_table *t, bool keep, pid_t root)
 	/* decided: a dumper dying from now on leaves them as they are */
 	if (t->journal)
 		compel_guard_forget_sockets(t->journal);
+}
+
+struct pty_scan *fdt_ptys(const struct file_desc_table *t)
+{
+	return t->ptys;
+}
+
+void fdt_set_ptys(struct file_desc_table *t, struct pty_scan *s)
+{
+	t->ptys = s;
 }
 
 int fdt_defer(struct file_desc_table *t, FileEntry *fe, pid_t pid, int fd)
@@ -374,6 +389,7 @@ int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t
 	int ret;
 
 	ret = check_unix_peers(t, tree, nr);
+	ret = ret ?: pty_check_outside(t, tree, nr);
 	if (ret || !t->nr_seen)
 		return ret;
 	d = opendir("/proc");
@@ -576,7 +592,8 @@ static const struct fd_ops *socket_ops(pid_t pid, int fd, const char *link)
 	return NULL;
 }
 
-static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, const struct stat *st)
+static const struct fd_ops *fd_ops_for(struct file_desc_table *t, pid_t pid, int fd, const char *link,
+				       const struct stat *st)
 {
 	if (S_ISREG(st->st_mode) && !strncmp(link, "/memfd:", 7))
 		return &memfd_fd_ops;
@@ -595,6 +612,8 @@ static const struct fd_ops *fd_ops_for(pid_t pid, int fd, const char *link, cons
 		       link);
 		return NULL;
 	}
+	if (pty_is_master(st) || pty_is_tree_slave(t, st))
+		return &pty_fd_ops;
 	if (is_tty(st))
 		return &tty_fd_ops;
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
@@ -627,7 +646,7 @@ static int dump_one_fd(struct file_desc_table *t, pid_t pid, int fd, struct cr_i
 		return -errno;
 	}
 	link[n] = 0;
-	ops = fd_ops_for(pid, fd, link, &st);
+	ops = fd_ops_for(t, pid, fd, link, &st);
 	if (!ops)
 		return -ENOTSUP;
 	fe = fdt_find_shared(t, pid, fd, &st, &slot, &ret);
@@ -860,6 +879,7 @@ void fdt_destroy(struct file_desc_table *t)
 	free(t->unix_inos);
 	free(t->deferred);
 	free(t->tcp_repair);
+	pty_scan_free(t->ptys);
 	unix_diag_free(&t->unix_diag);
 	free(t);
 }
@@ -896,7 +916,8 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 	    (fe->type == FD_TYPE__FD_EVENTFD) != !!fe->efd || (fe->type == FD_TYPE__FD_SIGNALFD) != !!fe->sfd ||
 	    (fe->type == FD_TYPE__FD_TIMERFD) != !!fe->tfd || (fe->type == FD_TYPE__FD_EPOLL) != !!fe->epoll ||
 	    (fe->type == FD_TYPE__FD_MEMFD) != !!fe->memfd || (fe->type == FD_TYPE__FD_INETSK) != !!fe->isk ||
-	    (fe->type == FD_TYPE__FD_GHOST) != !!fe->ghost || (fe->type == FD_TYPE__FD_INOTIFY) != !!fe->inotify) {
+	    (fe->type == FD_TYPE__FD_GHOST) != !!fe->ghost || (fe->type == FD_TYPE__FD_INOTIFY) != !!fe->inotify ||
+	    (fe->type == FD_TYPE__FD_PTY) != !!fe->pty) {
 		pr_err("files.img: entry %zu (id %u): payload does not match type %s\n", idx, fe->id, ops->name);
 		return -EINVAL;
 	}
@@ -962,6 +983,7 @@ void files_free_set(struct file_set *set)
 	files_masters_done(set);
 	for (i = 0; i < set->nr_files; i++)
 		img_free_entry(&set->files[i]->base);
+	free(set->ptys);
 	free(set->files);
 	free(set->masters);
 	free(set->owner);
@@ -1050,6 +1072,7 @@ void files_close_masters(struct file_set *set)
 
 	for (i = 0; i < set->nr_files; i++)
 		close_safe(&set->masters[i]);
+	pty_release_helpers(set);
 }
 
 bool files_is_master(const struct file_set *set, int fd)

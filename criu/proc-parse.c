@@ -69,6 +69,7 @@ int parse_proc_stat(pid_t pid, struct proc_stat *st)
 	st->ppid = F(4);
 	st->pgid = F(5);
 	st->sid = F(6);
+	st->tty_nr = F(7);
 	st->flags = F(9);
 	st->num_threads = F(20);
 	st->start_code = F(26);

@@ -28,6 +28,7 @@
 #include "image.h"
 #include "log.h"
 #include "restore.h"
+#include "tty.h"
 #include "util.h"
 #include "validate-pstree.h"
 
@@ -429,7 +430,9 @@ int restore_tree_plan(struct restore_tree *tree)
 	ret = plan_sessions(tree);
 	ret = ret ?: plan_groups(tree);
 	ret = ret ?: validate_pstree_ids_free(tree->entries, tree->nr);
-	return ret ?: check_helpers_free(tree);
+	ret = ret ?: check_helpers_free(tree);
+	/* after the plan: a terminal's session must be one that is made again */
+	return ret ?: tty_validate_tree(tree);
 }
 
 int restore_tree_sync_create(struct restore_tree *tree)
@@ -530,6 +533,16 @@ static int fork_helpers(struct restore_task *rt)
 	return 0;
 }
 
+/* Its terminal too, before the children born in the session: they inherit it. */
+static int lead_session(const struct restore_task *rt)
+{
+	if (setsid() < 0) {
+		pr_perror("can't make %d a session leader", rt->pid);
+		return -errno;
+	}
+	return tty_restore_session(rt);
+}
+
 static int fork_children(struct restore_task *rt)
 {
 	const struct task_plan *p = &rt->plan;
@@ -537,17 +550,19 @@ static int fork_children(struct restore_task *rt)
 	int ret;
 
 	for (i = 0; i < p->nr_children; i++) {
-		if (i == p->nr_before_setsid && p->do_setsid && setsid() < 0) {
-			pr_perror("can't make %d a session leader", rt->pid);
-			return -errno;
+		if (i == p->nr_before_setsid && p->do_setsid) {
+			ret = lead_session(rt);
+			if (ret)
+				return ret;
 		}
 		ret = fork_one(rt->tree, rt->pid, rt->tree->tasks[p->children[i]].pid, false);
 		if (ret)
 			return ret;
 	}
-	if (p->nr_before_setsid == p->nr_children && p->do_setsid && setsid() < 0) {
-		pr_perror("can't make %d a session leader", rt->pid);
-		return -errno;
+	if (p->nr_before_setsid == p->nr_children && p->do_setsid) {
+		ret = lead_session(rt);
+		if (ret)
+			return ret;
 	}
 	return fork_helpers(rt);
 }
@@ -673,5 +688,7 @@ int restore_tree_build(struct restore_task *rt)
 	barrier(sync);
 	if (rt->zombie)
 		become_zombie(rt);
-	return wait_zombies_and_helpers(rt);
+	/* every group exists now: the foreground one can be set */
+	ret = tty_restore_fg(rt);
+	return ret ?: wait_zombies_and_helpers(rt);
 }

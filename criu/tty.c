@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The shell's terminal (--shell-job): dumped as "the terminal criu runs
- * on", restored by opening the terminal of the restoring criu.
+ * on", restored by opening the terminal of the restoring criu. This is any
+ * terminal but a pty pair the tree holds the master of (tty-pty.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +28,16 @@ static int tty_dump(const struct fd_dump_ctx *c, FileEntry *fe)
 	int mnt_id, ret;
 
 	if (!opts->shell_job) {
-		pr_err("fd %d of process %d is a terminal (%s): dump with --shell-job to allow it\n", fd, pid, link);
+		pr_err("fd %d of process %d is a terminal from outside the dumped tree (%s): dump with --shell-job to "
+		       "allow it\n",
+		       fd, pid, link);
+		return -ENOTSUP;
+	}
+	/* a pts whose master is closed is hung up for good: criu's own terminal would be no match */
+	if (strstr(link, " (deleted)")) {
+		pr_err("can't dump fd %d of process %d: %s is a terminal that is gone (a pty slave whose master is "
+		       "closed): not supported\n",
+		       fd, pid, link);
 		return -ENOTSUP;
 	}
 	ret = parse_fdinfo(pid, fd, &pos, &flags, &mnt_id);

@@ -25,6 +25,7 @@
 #include "util.h"
 #include "validate.h"
 #include "validate-pstree.h"
+#include "tty.h"
 
 #define bad(fmt, ...) (pr_err(fmt "\n", ##__VA_ARGS__), -EINVAL)
 
@@ -505,6 +506,9 @@ static int validate_task_attrs(const TaskCoreEntry *core, pid_t pid)
 		return bad("core-%d.img: pdeathsig %u is not a signal", pid, core->pdeathsig);
 	if (core->has_thp_disable && core->thp_disable & ~THP_DISABLE_KNOWN)
 		return bad("core-%d.img: thp_disable 0x%x has unknown bits", pid, core->thp_disable);
+	/* that files.img has this pair is checked with the tree (tty_validate_tree) */
+	if (core->has_ctty_pty && core->ctty_pty >= PTY_INDEX_MAX)
+		return bad("core-%d.img: ctty_pty %u is not a pts number", pid, core->ctty_pty);
 	return 0;
 }
 

@@ -21,6 +21,8 @@ struct task_state_dump {
 	struct dump_rlimits rlimits;
 	struct parasite_task_attrs attrs;
 	struct dump_thread_state thread;
+	bool has_ctty_pty; /* its controlling terminal is the slave of the tree's pty ctty_pty */
+	uint32_t ctty_pty;
 };
 
 /* Read what the dumper itself can read of the stopped task; refuses seccomp. */

@@ -73,7 +73,11 @@ bool fdt_first_sight(struct file_desc_table *t, uint64_t id);
  * (its ghost id): id if the file is met for the first time.
  */
 int fdt_ghost_id(struct file_desc_table *t, uint64_t dev, uint64_t ino, uint32_t id, uint32_t *ghost_id);
-/* Refuse what the tree shares with a process outside it (pipes, for now). */
+/* Dump side: the tree's ptys, scanned before any fd is dumped (tty-pty.c). */
+struct pty_scan;
+struct pty_scan *fdt_ptys(const struct file_desc_table *t);
+void fdt_set_ptys(struct file_desc_table *t, struct pty_scan *s);
+/* Refuse what the tree shares with a process outside it (pipes, unix sockets, ptys). */
 int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t nr);
 
 const struct fd_ops *fd_ops_by_type(FdType type);
@@ -112,6 +116,7 @@ struct tcp_repair_restore {
 	const uint8_t *unsent;
 	size_t unsent_len;
 };
+struct pty_restore;
 
 struct file_set {
 	FileEntry **files;
@@ -133,6 +138,10 @@ struct file_set {
 	/* files-ghost.c: deleted files created again, and the names they have while opened */
 	struct ghost_set *ghosts;
 	int imgdir_fd; /* the images, for kinds that read content images when opened */
+	/* tty-pty.c: every pty pair, made at the first open of one */
+	struct pty_restore *ptys;
+	size_t nr_ptys;
+	bool ptys_made;
 };
 
 struct task_files {

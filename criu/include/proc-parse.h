@@ -14,6 +14,7 @@ struct proc_stat {
 	char comm[64];
 	char state;
 	pid_t ppid, pgid, sid;
+	uint32_t tty_nr; /* the controlling terminal's device (encoded as by the kernel), 0: none */
 	unsigned long flags;
 	long num_threads;
 	int exit_signal;

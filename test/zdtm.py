@@ -179,6 +179,7 @@ def dump_refused():
                        ('tcp_established', '--tcp-established'),
                        ('refused_clone_files', 'fd table'),
                        ('refused_inotify_queue', 'events'),
+                       ('refused_pidfd', 'pidfd'),
                        ('refused_namespace', 'uts namespace'),
                        ('refused_thread_creds', 'credentials')):
         t = TestRun(name, 'neg_dump_refused')

@@ -11,6 +11,7 @@
 #include "image.h"
 #include "log.h"
 #include "proc-parse.h"
+#include "signals.h"
 #include "util.h"
 
 void core_regs_to_entry(const struct x86_user_regs *r, UserRegsX86Entry *e)
@@ -115,9 +116,33 @@ static void task_attrs_to_image(const struct parasite_task_attrs *a, TaskCoreEnt
 	core->thp_disable = a->thp_disable;
 }
 
+/* The signals queued for each thread and for the process (signals.c collected them). */
+static void pending_to_image(const struct signals_dump *sig, TaskCoreEntry *core)
+{
+	const struct pending_sigs *q;
+	size_t i;
+
+	if (!sig->nr)
+		return;
+	core->n_shared_pending = sig->queues[0].nr;
+	core->shared_pending = sig->queues[0].si;
+	q = signals_pending_of(sig, core->thread->tid);
+	if (q) {
+		core->thread->n_pending = q->nr;
+		core->thread->pending = q->si;
+	}
+	for (i = 0; i < core->n_other_threads; i++) {
+		q = signals_pending_of(sig, core->other_threads[i]->tid);
+		if (q) {
+			core->other_threads[i]->n_pending = q->nr;
+			core->other_threads[i]->pending = q->si;
+		}
+	}
+}
+
 int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
-		   const struct proc_stat *st, const struct task_state_dump *ts, const struct threads_dump *threads,
-		   bool stopped)
+		   const struct proc_stat *st, const struct task_state_dump *ts, const struct signals_dump *sig,
+		   const struct threads_dump *threads, bool stopped)
 {
 	struct threads_image timg;
 	TaskCoreEntry core = TASK_CORE_ENTRY__INIT;
@@ -173,6 +198,7 @@ int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const 
 	ret = threads_to_image(threads, &core, &timg);
 	if (ret)
 		return ret;
+	pending_to_image(sig, &core);
 	ret = img_write_one(imgdir_fd, CR_IMG_CORE, pid, &core.base);
 	threads_image_free(&timg);
 	return ret;

@@ -50,6 +50,7 @@ struct proc_dump {
 	struct parasite_misc misc;
 	struct task_state_dump task_state;
 	struct threads_dump threads;
+	struct signals_dump sig;
 	bool prepared, cured;
 };
 
@@ -159,7 +160,7 @@ static int collect_task(struct dump_ctx *dc, struct proc_dump *pd)
 
 	ret = parse_proc_stat(pd->pid, &pd->stat);
 	ret = ret ?: ns_check_same_as_criu(pd->pid);
-	ret = ret ?: signals_check_pending(pd->item);
+	ret = ret ?: signals_collect_pending(pd->item, &pd->sig);
 	ret = ret ?: timers_check_posix(pd->item);
 	ret = ret ?: task_state_collect(pd->pid, &pd->task_state);
 	ret = ret ?: collect_mm(dc, pd);
@@ -315,7 +316,7 @@ static int write_images(struct dump_ctx *dc)
 		if (pd->item->zombie)
 			continue;
 		ret = core_dump_task(dc->cr->imgdir_fd, pd->pid, &pd->ic, &pd->misc, &pd->stat, &pd->task_state,
-				     &pd->threads, pd->item->was_stopped);
+				     &pd->sig, &pd->threads, pd->item->was_stopped);
 		ret = ret ?: mem_write_mm(dc->cr->imgdir_fd, pd->pid, &pd->mm);
 	}
 	ret = ret ?: files_write_image(dc->fdt, dc->cr->imgdir_fd);
@@ -341,6 +342,7 @@ static bool proc_cleanup(struct proc_dump *pd)
 		pd->prepared = false;
 	}
 	threads_dump_free(&pd->threads);
+	signals_dump_free(&pd->sig);
 	mem_dump_free(&pd->mm);
 	task_state_free(&pd->task_state);
 	proc_vmas_free(&pd->vmas);

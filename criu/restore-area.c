@@ -27,8 +27,8 @@
 #define AREA_GUARD PAGE_SIZE
 
 struct area_layout {
-	size_t blob, stack, args, vmas, runs, xruns, locks, nr_locks, close_fds, auxv, names, groups, frame, park,
-		total;
+	size_t blob, stack, args, vmas, runs, xruns, locks, nr_locks, sigs, nr_sigs, close_fds, auxv, names, groups,
+		frame, park, total;
 	size_t threads, thread_frames, thread_frame_size, thread_stacks;
 	size_t nr_vmas, nr_runs, nr_close_fds, nr_threads;
 	uint64_t park_span_start; /* lowest current special moved into the park */
@@ -196,6 +196,47 @@ static int plan_specials(const struct restore_task *rt, struct specials_plan *sp
 
 static uint64_t area_addr(const struct restore_task *rt, size_t off);
 
+/* Every queued signal of the process and its threads. */
+static size_t count_queued(const struct restore_task *rt)
+{
+	size_t i, n = rt->core->n_shared_pending + rt->core->thread->n_pending;
+
+	for (i = 0; i < rt->core->n_other_threads; i++)
+		n += rt->core->other_threads[i]->n_pending;
+	return n;
+}
+
+/* Copies n siginfos to the area at *next; returns where they are. */
+static uint64_t put_sigs(struct restore_task *rt, size_t *next, ProtobufCBinaryData *si, size_t n)
+{
+	uint64_t at = area_addr(rt, *next);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(rt->area.base + *next, si[i].data, RESTORER_SIGINFO_SIZE);
+		*next += RESTORER_SIGINFO_SIZE;
+	}
+	return at;
+}
+
+/* Queued again by the restorer, in order: the process's queue and the leader's, then each thread's. */
+static void fill_queued(struct restore_task *rt, const struct area_layout *l)
+{
+	struct restorer_thread *threads = (struct restorer_thread *)(rt->area.base + l->threads);
+	struct restorer_args *a = rt->area.args;
+	size_t next = l->sigs, i;
+
+	a->sigs = put_sigs(rt, &next, rt->core->shared_pending, rt->core->n_shared_pending);
+	a->nr_shared_sigs = rt->core->n_shared_pending;
+	put_sigs(rt, &next, rt->core->thread->pending, rt->core->thread->n_pending);
+	a->nr_sigs = rt->core->thread->n_pending;
+	for (i = 0; i < l->nr_threads; i++) {
+		threads[i].sigs =
+			put_sigs(rt, &next, rt->core->other_threads[i]->pending, rt->core->other_threads[i]->n_pending);
+		threads[i].nr_sigs = rt->core->other_threads[i]->n_pending;
+	}
+}
+
 static size_t count_posix_locks(const struct restore_task *rt)
 {
 	size_t i, j, n = 0;
@@ -265,6 +306,9 @@ static void compute_layout(const struct restore_task *rt, const struct specials_
 	off += restore_names_size(rt);
 	l->groups = ALIGN_UP(off, 8);
 	off = l->groups + (rt->core->creds ? rt->core->creds->n_groups * sizeof(uint32_t) : 0);
+	l->nr_sigs = count_queued(rt);
+	l->sigs = ALIGN_UP(off, 8);
+	off = l->sigs + l->nr_sigs * RESTORER_SIGINFO_SIZE;
 	l->frame = ALIGN_UP(off, 64);
 	off = l->frame + SIGFRAME_SIZE(rt->env->xstate.size);
 	/* The other threads: their descriptions, their frames (64-byte aligned XSAVE), their stacks. */
@@ -701,6 +745,8 @@ static int fill_area(struct restore_task *rt, const struct specials_plan *sp, co
 	ret = fill_vmas_and_runs(rt, l);
 	ret = ret ?: fill_sigframe(rt, l);
 	ret = ret ?: fill_threads(rt, l);
+	if (!ret)
+		fill_queued(rt, l);
 	ret = ret ?: load_blob(rt, l);
 	return ret;
 }

@@ -16,6 +16,8 @@
 #include "pstree.h"
 #include "signals.h"
 #include "util.h"
+#include <sys/ptrace.h>
+#include <linux/ptrace.h>
 
 #define SIGBIT(sig) (1ULL << ((sig)-1))
 
@@ -34,28 +36,101 @@ static uint64_t pending_only_because_traced(const char *status)
 	return (ign | (dfl_ignored & ~cgt)) & ~proc_status_hex(status, "SigBlk");
 }
 
-int signals_check_pending(const struct pstree_item *item)
+/* Our own wake-up SIGCONT of a stopped task, and what only tracing kept: not the task's. */
+static uint64_t not_the_tasks(const struct pstree_item *item, const char *status)
 {
-	uint64_t ours = item->was_stopped ? SIGBIT(SIGCONT) : 0;
-	uint64_t pending;
-	char *buf;
-	size_t i;
+	return (item->was_stopped ? SIGBIT(SIGCONT) : 0) | pending_only_because_traced(status);
+}
 
-	for (i = 0; i < item->nr_threads; i++) {
-		buf = read_task_status(item->pid, item->threads[i]);
+static int peek_queue(pid_t tid, bool shared, uint64_t skip, struct pending_sigs *q)
+{
+	struct ptrace_peeksiginfo_args a = { .flags = shared ? PTRACE_PEEKSIGINFO_SHARED : 0, .nr = 32 };
+	uint8_t buf[32 * SIGINFO_SIZE];
+	long n, i;
+
+	for (;;) {
+		n = ptrace(PTRACE_PEEKSIGINFO, tid, &a, buf);
+		if (n < 0) {
+			pr_perror("can't peek at the signals queued for %d", tid);
+			return -errno;
+		}
+		if (!n)
+			return 0;
+		for (i = 0; i < n; i++) {
+			const uint8_t *si = buf + i * SIGINFO_SIZE;
+			int signo = *(const int *)si;
+			ProtobufCBinaryData *m;
+
+			if (signo < 1 || signo > 64 || (skip & SIGBIT(signo)))
+				continue;
+			m = xrealloc(q->si, (q->nr + 1) * sizeof(*m));
+			if (!m)
+				return -ENOMEM;
+			q->si = m;
+			m[q->nr].data = xmalloc(SIGINFO_SIZE);
+			if (!m[q->nr].data)
+				return -ENOMEM;
+			memcpy(m[q->nr].data, si, SIGINFO_SIZE);
+			m[q->nr].len = SIGINFO_SIZE;
+			q->nr++;
+		}
+		a.off += n;
+	}
+}
+
+int signals_collect_pending(const struct pstree_item *item, struct signals_dump *sd)
+{
+	uint64_t skip_shared = ~0ULL;
+	size_t i;
+	int ret = 0;
+
+	sd->queues = xzalloc((item->nr_threads + 1) * sizeof(*sd->queues));
+	if (!sd->queues)
+		return -ENOMEM;
+	sd->nr = item->nr_threads + 1;
+	for (i = 0; i < item->nr_threads && !ret; i++) {
+		char *buf = read_task_status(item->pid, item->threads[i]);
+		uint64_t skip;
+
 		if (!buf)
 			return -EIO;
-		pending = (proc_status_hex(buf, "SigPnd") | proc_status_hex(buf, "ShdPnd")) & ~ours;
-		pending &= ~pending_only_because_traced(buf);
+		skip = not_the_tasks(item, buf);
+		/* a signal the kernel would have dropped had no thread been traced */
+		skip_shared &= skip;
 		free(buf);
-		if (pending) {
-			pr_err("thread %d of process %d has pending signals (mask 0x%llx): dumping pending signals is "
-			       "not supported yet\n",
-			       item->threads[i], item->pid, (unsigned long long)pending);
-			return -ENOTSUP;
-		}
+		sd->queues[i + 1].tid = item->threads[i];
+		ret = peek_queue(item->threads[i], false, skip, &sd->queues[i + 1]);
 	}
-	return 0;
+	ret = ret ?: peek_queue(item->pid, true, skip_shared, &sd->queues[0]);
+	for (i = 0; i < sd->nr && !ret; i++)
+		if (sd->queues[i].nr)
+			pr_info("process %d: %zu signals queued for %s %d\n", item->pid, sd->queues[i].nr,
+				i ? "thread" : "the process", i ? sd->queues[i].tid : item->pid);
+	return ret;
+}
+
+const struct pending_sigs *signals_pending_of(const struct signals_dump *sd, pid_t tid)
+{
+	size_t i;
+
+	for (i = 1; i < sd->nr; i++)
+		if (sd->queues[i].tid == tid)
+			return &sd->queues[i];
+	return NULL;
+}
+
+void signals_dump_free(struct signals_dump *sd)
+{
+	size_t i, j;
+
+	for (i = 0; i < sd->nr; i++) {
+		for (j = 0; j < sd->queues[i].nr; j++)
+			free(sd->queues[i].si[j].data);
+		free(sd->queues[i].si);
+	}
+	free(sd->queues);
+	sd->queues = NULL;
+	sd->nr = 0;
 }
 
 int timers_check_posix(const struct pstree_item *item)

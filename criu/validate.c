@@ -400,12 +400,36 @@ static int validate_thread_state(const ThreadCoreEntry *th, pid_t pid, const cha
 }
 
 /* name: "thread" for the leader, "other_threads[i]" for the others, as in the messages. */
+#define PENDING_MAX 65536
+
+/* Queued signals: whole siginfos of signals that can be queued (not SIGKILL or SIGSTOP). */
+static int validate_pending(const ProtobufCBinaryData *si, size_t nr, pid_t pid, const char *name)
+{
+	size_t i;
+
+	if (nr > PENDING_MAX)
+		return bad("core-%d.img: %s has %zu queued signals, more than %d", pid, name, nr, PENDING_MAX);
+	for (i = 0; i < nr; i++) {
+		int signo;
+
+		if (si[i].len != 128)
+			return bad("core-%d.img: %s queued signal %zu has a siginfo of %zu bytes, not 128", pid, name,
+				   i, si[i].len);
+		memcpy(&signo, si[i].data, sizeof(signo));
+		if (signo < 1 || signo > NR_SIGNALS || signo == SIGKILL || signo == SIGSTOP)
+			return bad("core-%d.img: %s queued signal %zu is signal %d, which can't be queued", pid, name,
+				   i, signo);
+	}
+	return 0;
+}
+
 static int validate_thread(const ThreadCoreEntry *th, pid_t pid, const char *name, uint32_t tid,
 			   const struct validate_env *env)
 {
 	int ret;
 
-	ret = validate_thread_state(th, pid, name);
+	ret = validate_pending(th->pending, th->n_pending, pid, name);
+	ret = ret ?: validate_thread_state(th, pid, name);
 	if (ret)
 		return ret;
 	if (th->tid != tid)
@@ -526,6 +550,7 @@ int validate_core(const TaskCoreEntry *core, pid_t pid, const struct validate_en
 	if (core->has_exit_signal && (core->exit_signal < 0 || core->exit_signal > NR_SIGNALS))
 		return bad("core-%d.img: exit_signal %d is not a signal", pid, core->exit_signal);
 	ret = validate_sigactions(core, pid);
+	ret = ret ?: validate_pending(core->shared_pending, core->n_shared_pending, pid, "shared_pending");
 	ret = ret ?: validate_task_attrs(core, pid);
 	ret = ret ?: validate_rlimits(core, pid, env);
 	if (!ret && core->creds)

@@ -32,9 +32,10 @@ int task_state_from_parasite(struct infect_ctx *ic, pid_t pid, struct task_state
 void task_state_free(struct task_state_dump *ts);
 
 /* Write core-PID.img: registers, FPU state, signal state and misc of a task. */
+struct signals_dump;
 int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
-		   const struct proc_stat *st, const struct task_state_dump *ts, const struct threads_dump *threads,
-		   bool stopped);
+		   const struct proc_stat *st, const struct task_state_dump *ts, const struct signals_dump *sig,
+		   const struct threads_dump *threads, bool stopped);
 void core_regs_to_entry(const struct x86_user_regs *r, UserRegsX86Entry *e);
 
 #endif

@@ -170,7 +170,11 @@ struct restorer_thread {
 	uint64_t gs_base;
 	char comm[16]; /* NUL-terminated; empty: keep the leader's */
 	struct restorer_thread_state state;
+	uint64_t sigs; /* siginfo_t[nr_sigs] queued for this thread, in order */
+	uint64_t nr_sigs;
 };
+
+#define RESTORER_SIGINFO_SIZE 128
 
 #define RESTORER_NR_RLIMITS 16
 
@@ -206,6 +210,10 @@ struct restorer_args {
 	 */
 	uint64_t posix_locks; /* struct restorer_lock[nr_posix_locks] */
 	uint64_t nr_posix_locks;
+	/* Signals queued: for the whole process, then for the leader (siginfo_t each, in order). */
+	uint64_t sigs;
+	uint64_t nr_shared_sigs;
+	uint64_t nr_sigs;
 
 	uint64_t vmas; /* struct restorer_vma[nr_vmas], ascending */
 	uint64_t nr_vmas;

@@ -100,6 +100,9 @@ static inline long pie_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 #define sys_arch_prctl(c, a) pie_syscall2(__NR_arch_prctl, (long)(c), (long)(a))
 #define sys_personality(p) pie_syscall1(__NR_personality, (long)(p))
 #define sys_getpid() pie_syscall0(__NR_getpid)
+#define sys_rt_sigqueueinfo(p, s, i) pie_syscall3(__NR_rt_sigqueueinfo, (long)(p), (long)(s), (long)(i))
+#define sys_rt_tgsigqueueinfo(g, t, s, i) \
+	pie_syscall4(__NR_rt_tgsigqueueinfo, (long)(g), (long)(t), (long)(s), (long)(i))
 #define sys_gettid() pie_syscall0(__NR_gettid)
 #define sys_exit(c) pie_syscall1(__NR_exit, (long)(c))
 #define sys_exit_group(c) pie_syscall1(__NR_exit_group, (long)(c))

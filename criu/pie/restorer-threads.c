@@ -98,6 +98,7 @@ static void mark_ready(struct restorer_args *args)
 /* The first C code of a new thread; signals stay blocked as the leader had them. */
 static void __attribute__((noreturn)) thread_main(struct restorer_args *args, struct restorer_thread *t)
 {
+	restorer_queue_signals(args, t->sigs, t->nr_sigs, 0);
 	/* Privileged steps first, as in the leader. */
 	restorer_set_sched(args, &t->state);
 	restorer_set_thread_state(args, &t->state);

@@ -314,6 +314,28 @@ static void close_helper_fds(struct restorer_args *args)
 	}
 }
 
+/*
+ * The signals that were queued, queued again in order, by the task itself:
+ * the kernel lets a task queue any siginfo to itself. Every signal is
+ * blocked until criu sets the real masks, so none is delivered before.
+ */
+void restorer_queue_signals(struct restorer_args *args, uint64_t sigs, uint64_t nr, int whole_process)
+{
+	uint64_t i;
+	long pid = sys_getpid(), tid = sys_gettid(), ret;
+
+	for (i = 0; i < nr; i++) {
+		void *si = ptr(sigs + i * RESTORER_SIGINFO_SIZE);
+		int signo = *(int *)si;
+
+		ret = whole_process ? sys_rt_sigqueueinfo(pid, signo, si) : sys_rt_tgsigqueueinfo(pid, tid, signo, si);
+		if (ret) {
+			pie_log(args->log_fd, "Error (restorer): can't queue signal", signo);
+			restorer_fail(args, RESTORE_EXIT_SIGACTION, "Error (restorer): rt_sigqueueinfo returned", ret);
+		}
+	}
+}
+
 /* The fd goes in the kernel's l_pid slot's place only in our copy: pass the kernel a clean struct. */
 static void take_posix_locks(struct restorer_args *args)
 {
@@ -393,6 +415,8 @@ __attribute__((visibility("default"), noreturn)) void __export_restore_task(stru
 	/* after every helper fd and the old executable are closed */
 	take_posix_locks(args);
 	set_sigactions(args);
+	restorer_queue_signals(args, args->sigs, args->nr_shared_sigs, 1);
+	restorer_queue_signals(args, args->sigs + args->nr_shared_sigs * RESTORER_SIGINFO_SIZE, args->nr_sigs, 0);
 	set_tls_bases(args);
 	/* With criu's credentials still: each thread then changes its own. */
 	restorer_create_threads(args);

@@ -140,6 +140,27 @@ static void pending_to_image(const struct signals_dump *sig, TaskCoreEntry *core
 	}
 }
 
+/*
+ * The three interval timers as the task itself read them: what is left
+ * and the interval. Restored relative: the time the task was not running
+ * does not count against them (Documentation/design.md, Timers).
+ */
+static void itimers_to_image(const struct parasite_misc *misc, ItimerEntry *e, ItimerEntry **p, TaskCoreEntry *core)
+{
+	int i;
+
+	for (i = 0; i < PARASITE_NR_ITIMERS; i++) {
+		itimer_entry__init(&e[i]);
+		e[i].interval_sec = misc->itimers[i].interval_sec;
+		e[i].interval_usec = misc->itimers[i].interval_usec;
+		e[i].value_sec = misc->itimers[i].value_sec;
+		e[i].value_usec = misc->itimers[i].value_usec;
+		p[i] = &e[i];
+	}
+	core->n_itimers = PARASITE_NR_ITIMERS;
+	core->itimers = p;
+}
+
 int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
 		   const struct proc_stat *st, const struct task_state_dump *ts, const struct signals_dump *sig,
 		   const struct threads_dump *threads, bool stopped)
@@ -152,6 +173,7 @@ int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const 
 	struct thread_state_image tsi;
 	UserRegsX86Entry regs = USER_REGS_X86_ENTRY__INIT;
 	SigactionEntry sa[PARASITE_NSIG], *sap[PARASITE_NSIG];
+	ItimerEntry it[PARASITE_NR_ITIMERS], *itp[PARASITE_NR_ITIMERS];
 	struct x86_user_regs r = ic->regs;
 	int i, ret;
 
@@ -199,6 +221,7 @@ int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const 
 	if (ret)
 		return ret;
 	pending_to_image(sig, &core);
+	itimers_to_image(misc, it, itp, &core);
 	ret = img_write_one(imgdir_fd, CR_IMG_CORE, pid, &core.base);
 	threads_image_free(&timg);
 	return ret;

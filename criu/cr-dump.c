@@ -216,9 +216,6 @@ static int run_parasite(struct dump_ctx *dc, struct proc_dump *pd)
 	if (ret)
 		return ret;
 	pd->misc = args->misc;
-	ret = timers_check_itimers(pd->item, &pd->misc);
-	if (ret)
-		return ret;
 	pd->mm.mm.brk = args->misc.brk;
 	ret = task_state_from_parasite(&pd->ic, pd->pid, &pd->task_state);
 	ret = ret ?: threads_collect(&pd->ic, pd->item, &pd->threads);

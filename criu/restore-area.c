@@ -655,6 +655,12 @@ static void fill_task_state(struct restore_task *rt, const struct area_layout *l
 	thread_state_fill_restorer(core->thread, &a->thread);
 	memset(&a->task, 0, sizeof(a->task));
 	a->task.pdeathsig = restore_pdeathsig(rt);
+	for (size_t i = 0; i < core->n_itimers && i < 3; i++) {
+		a->task.itimers[i].interval_sec = core->itimers[i]->interval_sec;
+		a->task.itimers[i].interval_usec = core->itimers[i]->interval_usec;
+		a->task.itimers[i].value_sec = core->itimers[i]->value_sec;
+		a->task.itimers[i].value_usec = core->itimers[i]->value_usec;
+	}
 	rlimits_fill_restorer(core, &a->task);
 	memset(&a->creds, 0, sizeof(a->creds));
 	if (core->creds)

@@ -147,21 +147,3 @@ int timers_check_posix(const struct pstree_item *item)
 	free(buf);
 	return ret;
 }
-
-int timers_check_itimers(const struct pstree_item *item, const struct parasite_misc *misc)
-{
-	static const char *const names[PARASITE_NR_ITIMERS] = { "ITIMER_REAL (alarm, setitimer)", "ITIMER_VIRTUAL",
-								"ITIMER_PROF" };
-	int i;
-
-	for (i = 0; i < PARASITE_NR_ITIMERS; i++) {
-		const struct parasite_itimer *t = &misc->itimers[i];
-
-		if (t->value_sec || t->value_usec || t->interval_sec || t->interval_usec) {
-			pr_err("process %d has an armed %s timer: interval timers are not supported yet\n", item->pid,
-			       names[i]);
-			return -ENOTSUP;
-		}
-	}
-	return 0;
-}

@@ -423,6 +423,24 @@ static int validate_pending(const ProtobufCBinaryData *si, size_t nr, pid_t pid,
 	return 0;
 }
 
+#define ITIMER_SEC_MAX (1ULL << 40)
+
+static int validate_itimers(const TaskCoreEntry *core, pid_t pid)
+{
+	size_t i;
+
+	if (core->n_itimers > 3)
+		return bad("core-%d.img: %zu interval timers, there are 3", pid, core->n_itimers);
+	for (i = 0; i < core->n_itimers; i++) {
+		const ItimerEntry *t = core->itimers[i];
+
+		if (t->interval_usec >= 1000000 || t->value_usec >= 1000000 || t->interval_sec > ITIMER_SEC_MAX ||
+		    t->value_sec > ITIMER_SEC_MAX)
+			return bad("core-%d.img: interval timer %zu has a bad time", pid, i);
+	}
+	return 0;
+}
+
 static int validate_thread(const ThreadCoreEntry *th, pid_t pid, const char *name, uint32_t tid,
 			   const struct validate_env *env)
 {
@@ -551,6 +569,7 @@ int validate_core(const TaskCoreEntry *core, pid_t pid, const struct validate_en
 		return bad("core-%d.img: exit_signal %d is not a signal", pid, core->exit_signal);
 	ret = validate_sigactions(core, pid);
 	ret = ret ?: validate_pending(core->shared_pending, core->n_shared_pending, pid, "shared_pending");
+	ret = ret ?: validate_itimers(core, pid);
 	ret = ret ?: validate_task_attrs(core, pid);
 	ret = ret ?: validate_rlimits(core, pid, env);
 	if (!ret && core->creds)

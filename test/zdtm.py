@@ -170,8 +170,7 @@ def dump_refused():
     """What the images can't carry yet (a pending signal, an interval timer,
     a POSIX timer, a file lock, a namespace of its own): the dump is refused, naming the process and the
     resource, and the process goes on as it was."""
-    for name, word in (('refused_itimer', 'interval timers'),
-                       ('refused_posix_timer', 'POSIX timers'),
+    for name, word in (('refused_posix_timer', 'POSIX timers'),
                        ('refused_file_lock', 'file lock'),
                        ('refused_scm_rights', 'SCM_RIGHTS'),
                        ('refused_unix_backlog', 'not accepted'),

@@ -184,8 +184,15 @@ struct restorer_rlimit {
 	uint64_t max;
 };
 
+/* Same layout as struct itimerval: interval then value, seconds and microseconds. */
+struct restorer_itimer {
+	int64_t interval_sec, interval_usec;
+	int64_t value_sec, value_usec;
+};
+
 /* Process attributes set with prctl(); -1: the image does not say, leave it. */
 struct restorer_task_attrs {
+	struct restorer_itimer itimers[3]; /* ITIMER_REAL, _VIRTUAL, _PROF; all zero: disarmed */
 	int32_t pdeathsig;
 	uint32_t nr_rlimits; /* rlimits[i] is resource i */
 	struct restorer_rlimit rlimits[RESTORER_NR_RLIMITS];

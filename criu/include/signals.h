@@ -40,7 +40,5 @@ const struct pending_sigs *signals_pending_of(const struct signals_dump *sd, pid
 void signals_dump_free(struct signals_dump *sd);
 /* POSIX timers, from /proc/PID/timers. */
 int timers_check_posix(const struct pstree_item *item);
-/* Interval timers, as the parasite read them. */
-int timers_check_itimers(const struct pstree_item *item, const struct parasite_misc *misc);
 
 #endif

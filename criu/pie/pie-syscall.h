@@ -117,6 +117,7 @@ static inline long pie_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 #define sys_rt_sigtimedwait(s, i, t, sz) pie_syscall4(__NR_rt_sigtimedwait, (long)(s), (long)(i), (long)(t), (long)(sz))
 #define sys_mlock(a, l) pie_syscall2(__NR_mlock, (long)(a), (long)(l))
 #define sys_getitimer(w, v) pie_syscall2(__NR_getitimer, (long)(w), (long)(v))
+#define sys_setitimer(w, v, o) pie_syscall3(__NR_setitimer, (long)(w), (long)(v), (long)(o))
 #define sys_set_tid_address(p) pie_syscall1(__NR_set_tid_address, (long)(p))
 
 #define sys_ioctl(fd, c, a) pie_syscall3(__NR_ioctl, (long)(fd), (long)(c), (long)(a))

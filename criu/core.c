@@ -11,6 +11,7 @@
 #include "image.h"
 #include "log.h"
 #include "proc-parse.h"
+#include "posix-timers.h"
 #include "signals.h"
 #include "util.h"
 
@@ -163,7 +164,7 @@ static void itimers_to_image(const struct parasite_misc *misc, ItimerEntry *e, I
 
 int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
 		   const struct proc_stat *st, const struct task_state_dump *ts, const struct signals_dump *sig,
-		   const struct threads_dump *threads, bool stopped)
+		   struct posix_timers_dump *timers, const struct threads_dump *threads, bool stopped)
 {
 	struct threads_image timg;
 	TaskCoreEntry core = TASK_CORE_ENTRY__INIT;
@@ -222,6 +223,7 @@ int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const 
 		return ret;
 	pending_to_image(sig, &core);
 	itimers_to_image(misc, it, itp, &core);
+	posix_timers_to_image(timers, &core);
 	ret = img_write_one(imgdir_fd, CR_IMG_CORE, pid, &core.base);
 	threads_image_free(&timg);
 	return ret;

@@ -29,6 +29,7 @@
 #include "parasite-blob.h"
 #include "parasite.h"
 #include "proc-parse.h"
+#include "posix-timers.h"
 #include "pstree.h"
 #include "pstree.pb-c.h"
 #include "seize.h"
@@ -51,6 +52,7 @@ struct proc_dump {
 	struct task_state_dump task_state;
 	struct threads_dump threads;
 	struct signals_dump sig;
+	struct posix_timers_dump timers;
 	bool prepared, cured;
 };
 
@@ -161,7 +163,7 @@ static int collect_task(struct dump_ctx *dc, struct proc_dump *pd)
 	ret = parse_proc_stat(pd->pid, &pd->stat);
 	ret = ret ?: ns_check_same_as_criu(pd->pid);
 	ret = ret ?: signals_collect_pending(pd->item, &pd->sig);
-	ret = ret ?: timers_check_posix(pd->item);
+	ret = ret ?: posix_timers_collect(pd->pid, &pd->timers);
 	ret = ret ?: task_state_collect(pd->pid, &pd->task_state);
 	ret = ret ?: collect_mm(dc, pd);
 	ret = ret ?: files_dump_task(dc->fdt, pd->pid, dc->cr->imgdir_fd, dc->cr->opts);
@@ -218,6 +220,7 @@ static int run_parasite(struct dump_ctx *dc, struct proc_dump *pd)
 	pd->misc = args->misc;
 	pd->mm.mm.brk = args->misc.brk;
 	ret = task_state_from_parasite(&pd->ic, pd->pid, &pd->task_state);
+	ret = ret ?: posix_timers_from_parasite(&pd->ic, pd->pid, &pd->timers);
 	ret = ret ?: threads_collect(&pd->ic, pd->item, &pd->threads);
 	ret = ret ?: mem_scan_pages(pd->pid, &pd->mm, &dc->shm, cow_parent_of(dc, pd, &cp));
 	return ret ?: mem_dump_pages(&pd->ic, pd->pid, dc->cr->imgdir_fd, &pd->mm);
@@ -313,7 +316,7 @@ static int write_images(struct dump_ctx *dc)
 		if (pd->item->zombie)
 			continue;
 		ret = core_dump_task(dc->cr->imgdir_fd, pd->pid, &pd->ic, &pd->misc, &pd->stat, &pd->task_state,
-				     &pd->sig, &pd->threads, pd->item->was_stopped);
+				     &pd->sig, &pd->timers, &pd->threads, pd->item->was_stopped);
 		ret = ret ?: mem_write_mm(dc->cr->imgdir_fd, pd->pid, &pd->mm);
 	}
 	ret = ret ?: files_write_image(dc->fdt, dc->cr->imgdir_fd);
@@ -340,6 +343,7 @@ static bool proc_cleanup(struct proc_dump *pd)
 	}
 	threads_dump_free(&pd->threads);
 	signals_dump_free(&pd->sig);
+	posix_timers_free(&pd->timers);
 	mem_dump_free(&pd->mm);
 	task_state_free(&pd->task_state);
 	proc_vmas_free(&pd->vmas);

@@ -139,6 +139,9 @@ static bool tree_owns(const struct restore_tree *tree, pid_t pid)
 	char *status;
 	bool ours;
 
+	/* already gone (a process that failed and exited): nothing to kill, nothing to say */
+	if (kill(pid, 0) && errno == ESRCH)
+		return false;
 	if (parse_proc_stat(pid, &st))
 		return false;
 	if (st.ppid == getpid() || restore_tree_find(tree, st.ppid))

@@ -27,8 +27,8 @@
 #define AREA_GUARD PAGE_SIZE
 
 struct area_layout {
-	size_t blob, stack, args, vmas, runs, xruns, locks, nr_locks, sigs, nr_sigs, close_fds, auxv, names, groups,
-		frame, park, total;
+	size_t blob, stack, args, vmas, runs, xruns, locks, nr_locks, sigs, nr_sigs, timers, close_fds, auxv, names,
+		groups, frame, park, total;
 	size_t threads, thread_frames, thread_frame_size, thread_stacks;
 	size_t nr_vmas, nr_runs, nr_close_fds, nr_threads;
 	uint64_t park_span_start; /* lowest current special moved into the park */
@@ -237,6 +237,32 @@ static void fill_queued(struct restore_task *rt, const struct area_layout *l)
 	}
 }
 
+/* Validated: ids increasing, times normalized, notify threads of this process. */
+static void fill_posix_timers(struct restore_task *rt, const struct area_layout *l)
+{
+	struct restorer_posix_timer *out = (struct restorer_posix_timer *)(rt->area.base + l->timers);
+	const TaskCoreEntry *core = rt->core;
+	size_t i;
+
+	for (i = 0; i < core->n_posix_timers; i++) {
+		const PosixTimerEntry *t = core->posix_timers[i];
+
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].id = t->id;
+		out[i].clockid = t->clockid;
+		out[i].notify = t->notify;
+		out[i].signo = t->signo;
+		out[i].sival = t->sival;
+		out[i].notify_tid = t->has_notify_tid ? t->notify_tid : 0;
+		out[i].interval_sec = t->interval_sec;
+		out[i].interval_nsec = t->interval_nsec;
+		out[i].value_sec = t->value_sec;
+		out[i].value_nsec = t->value_nsec;
+	}
+	rt->area.args->posix_timers = area_addr(rt, l->timers);
+	rt->area.args->nr_posix_timers = core->n_posix_timers;
+}
+
 static size_t count_posix_locks(const struct restore_task *rt)
 {
 	size_t i, j, n = 0;
@@ -309,6 +335,8 @@ static void compute_layout(const struct restore_task *rt, const struct specials_
 	l->nr_sigs = count_queued(rt);
 	l->sigs = ALIGN_UP(off, 8);
 	off = l->sigs + l->nr_sigs * RESTORER_SIGINFO_SIZE;
+	l->timers = ALIGN_UP(off, 8);
+	off = l->timers + rt->core->n_posix_timers * sizeof(struct restorer_posix_timer);
 	l->frame = ALIGN_UP(off, 64);
 	off = l->frame + SIGFRAME_SIZE(rt->env->xstate.size);
 	/* The other threads: their descriptions, their frames (64-byte aligned XSAVE), their stacks. */
@@ -748,6 +776,7 @@ static int fill_area(struct restore_task *rt, const struct specials_plan *sp, co
 	fill_signals(rt);
 	fill_task_state(rt, l);
 	fill_posix_locks(rt, l);
+	fill_posix_timers(rt, l);
 	ret = fill_vmas_and_runs(rt, l);
 	ret = ret ?: fill_sigframe(rt, l);
 	ret = ret ?: fill_threads(rt, l);

@@ -42,6 +42,7 @@ static const char *const exit_code_names[RESTORE_EXIT_MAX] = {
 	[RESTORE_EXIT_PRCTL] = "restorer: setting prctl attributes (timer slack, pdeathsig)",
 	[RESTORE_EXIT_CREDS] = "restorer: setting credentials",
 	[RESTORE_EXIT_THREADS] = "restorer: creating or setting up a thread",
+	[RESTORE_EXIT_TIMERS] = "restorer: creating a POSIX timer with its id",
 };
 
 const char *restore_exit_code_name(int code)

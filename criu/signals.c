@@ -132,18 +132,3 @@ void signals_dump_free(struct signals_dump *sd)
 	sd->queues = NULL;
 	sd->nr = 0;
 }
-
-int timers_check_posix(const struct pstree_item *item)
-{
-	char path[64], *buf;
-	int ret = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/timers", item->pid);
-	buf = read_file_at(AT_FDCWD, path, NULL);
-	if (buf && buf[0]) {
-		pr_err("process %d has POSIX timers (timer_create): they are not supported yet\n", item->pid);
-		ret = -ENOTSUP;
-	}
-	free(buf);
-	return ret;
-}

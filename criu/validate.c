@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
@@ -579,6 +580,69 @@ int validate_core(const TaskCoreEntry *core, pid_t pid, const struct validate_en
 	return validate_thread(core->thread, pid, "thread", pid, env);
 }
 
+#define POSIX_TIMERS_MAX 65536
+#define SIGEV_THREAD_ID_ 4
+#define CLOCKS_FOR_TIMERS                                                                          \
+	((1U << CLOCK_REALTIME) | (1U << CLOCK_MONOTONIC) | (1U << CLOCK_PROCESS_CPUTIME_ID) |     \
+	 (1U << CLOCK_THREAD_CPUTIME_ID) | (1U << CLOCK_BOOTTIME) | (1U << CLOCK_REALTIME_ALARM) | \
+	 (1U << CLOCK_BOOTTIME_ALARM) | (1U << CLOCK_TAI))
+
+static bool pstree_has_thread(const PstreeEntry *pe, uint32_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < pe->n_threads; i++)
+		if (pe->threads[i] == tid)
+			return true;
+	return false;
+}
+
+static int validate_posix_timer(const PosixTimerEntry *t, const PstreeEntry *pe, size_t i)
+{
+	pid_t pid = pe->pid;
+
+	/* negative clocks are CPU-time clocks of a pid or tid; the kernel checks them when it creates the timer */
+	if (t->clockid >= 0 && (t->clockid >= 32 || !(CLOCKS_FOR_TIMERS & (1U << t->clockid))))
+		return bad("core-%d.img: posix_timers[%zu] (id %d) has clock %d, which timers can't use", pid, i, t->id,
+			   t->clockid);
+	if (t->notify != SIGEV_SIGNAL && t->notify != SIGEV_NONE && t->notify != SIGEV_THREAD_ID_)
+		return bad("core-%d.img: posix_timers[%zu] (id %d) has notify %u, not SIGEV_SIGNAL, SIGEV_NONE or "
+			   "SIGEV_THREAD_ID",
+			   pid, i, t->id, t->notify);
+	if (t->notify != SIGEV_NONE && (t->signo < 1 || t->signo > NR_SIGNALS))
+		return bad("core-%d.img: posix_timers[%zu] (id %d) signal %u is not a signal", pid, i, t->id, t->signo);
+	if (t->notify == SIGEV_THREAD_ID_ && (!t->has_notify_tid || !pstree_has_thread(pe, t->notify_tid)))
+		return bad("core-%d.img: posix_timers[%zu] (id %d) notifies thread %u, which is not a thread of the "
+			   "process",
+			   pid, i, t->id, t->notify_tid);
+	if (t->interval_nsec >= 1000000000ULL || t->value_nsec >= 1000000000ULL || t->interval_sec > ITIMER_SEC_MAX ||
+	    t->value_sec > ITIMER_SEC_MAX)
+		return bad("core-%d.img: posix_timers[%zu] (id %d) has a bad time", pid, i, t->id);
+	return 0;
+}
+
+/* Created again by increasing id: each id once, none negative. */
+static int validate_posix_timers(const TaskCoreEntry *core, const PstreeEntry *pe)
+{
+	size_t i;
+	int ret;
+
+	if (core->n_posix_timers > POSIX_TIMERS_MAX)
+		return bad("core-%d.img: %zu POSIX timers, more than %d", pe->pid, core->n_posix_timers,
+			   POSIX_TIMERS_MAX);
+	for (i = 0; i < core->n_posix_timers; i++) {
+		const PosixTimerEntry *t = core->posix_timers[i];
+
+		if (t->id < 0 || (i && t->id <= core->posix_timers[i - 1]->id))
+			return bad("core-%d.img: posix_timers[%zu] has id %d: ids must be non-negative and increasing",
+				   pe->pid, i, t->id);
+		ret = validate_posix_timer(t, pe, i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* The other threads follow pstree.img's threads list, one entry each, in order. */
 int validate_core_threads(const TaskCoreEntry *core, const PstreeEntry *pe, const struct validate_env *env)
 {
@@ -596,7 +660,7 @@ int validate_core_threads(const TaskCoreEntry *core, const PstreeEntry *pe, cons
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return validate_posix_timers(core, pe);
 }
 
 /* ---- mm ---- */

@@ -11,6 +11,17 @@ enum {
 	PARASITE_CMD_DUMP_PAGES,       /* arg = number of iovs; the pipes come with the command */
 	PARASITE_CMD_GET_TASK_ATTRS,   /* fills args->task_attrs */
 	PARASITE_CMD_GET_THREAD_STATE, /* fills args->thread_state for the calling thread */
+	PARASITE_CMD_GET_TIMERS,       /* arg = number of args->timers, whose ids are set */
+};
+
+#define PARASITE_MAX_TIMERS 256
+
+/* A POSIX timer as timer_gettime() and timer_getoverrun() tell it. */
+struct parasite_posix_timer {
+	int32_t id;
+	int32_t overrun;
+	int64_t interval_sec, interval_nsec;
+	int64_t value_sec, value_nsec;
 };
 
 struct parasite_sigaction {
@@ -79,6 +90,7 @@ struct parasite_args {
 	struct parasite_misc misc;
 	struct parasite_task_attrs task_attrs;
 	struct parasite_thread_state thread_state;
+	struct parasite_posix_timer timers[PARASITE_MAX_TIMERS];
 	struct parasite_iov iovs[PARASITE_MAX_IOVS];
 };
 

@@ -190,6 +190,20 @@ struct restorer_itimer {
 	int64_t value_sec, value_usec;
 };
 
+/* A POSIX timer to create with its id, then arm relative to now. */
+struct restorer_posix_timer {
+	int32_t id;
+	int32_t clockid;
+	int32_t notify; /* SIGEV_SIGNAL, SIGEV_NONE or SIGEV_THREAD_ID */
+	int32_t signo;
+	uint64_t sival;
+	int32_t notify_tid;
+	int32_t pad;
+	/* Same layout as struct itimerspec: interval then value. */
+	int64_t interval_sec, interval_nsec;
+	int64_t value_sec, value_nsec;
+};
+
 /* Process attributes set with prctl(); -1: the image does not say, leave it. */
 struct restorer_task_attrs {
 	struct restorer_itimer itimers[3]; /* ITIMER_REAL, _VIRTUAL, _PROF; all zero: disarmed */
@@ -221,6 +235,8 @@ struct restorer_args {
 	uint64_t sigs;
 	uint64_t nr_shared_sigs;
 	uint64_t nr_sigs;
+	uint64_t posix_timers; /* struct restorer_posix_timer[nr_posix_timers], by increasing id */
+	uint64_t nr_posix_timers;
 
 	uint64_t vmas; /* struct restorer_vma[nr_vmas], ascending */
 	uint64_t nr_vmas;
@@ -296,6 +312,7 @@ enum restore_exit_code {
 	RESTORE_EXIT_PRCTL,
 	RESTORE_EXIT_CREDS,
 	RESTORE_EXIT_THREADS,
+	RESTORE_EXIT_TIMERS,
 	RESTORE_EXIT_MAX,
 };
 

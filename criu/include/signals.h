@@ -38,7 +38,5 @@ struct signals_dump {
 int signals_collect_pending(const struct pstree_item *item, struct signals_dump *sd);
 const struct pending_sigs *signals_pending_of(const struct signals_dump *sd, pid_t tid);
 void signals_dump_free(struct signals_dump *sd);
-/* POSIX timers, from /proc/PID/timers. */
-int timers_check_posix(const struct pstree_item *item);
 
 #endif

@@ -71,6 +71,33 @@ static long get_misc(struct parasite_misc *m)
 	return 0;
 }
 
+/* What each timer has left, its interval and overrun: only the task can ask. */
+static long get_timers(struct parasite_args *args, uint64_t nr)
+{
+	uint64_t i;
+	long ret;
+
+	if (nr > PARASITE_MAX_TIMERS)
+		return -22;
+	for (i = 0; i < nr; i++) {
+		struct parasite_posix_timer *t = &args->timers[i];
+		int64_t its[4];
+
+		ret = sys_timer_gettime(t->id, its);
+		if (ret)
+			return ret;
+		t->interval_sec = its[0];
+		t->interval_nsec = its[1];
+		t->value_sec = its[2];
+		t->value_nsec = its[3];
+		ret = sys_timer_getoverrun(t->id);
+		if (ret < 0)
+			return ret;
+		t->overrun = ret;
+	}
+	return 0;
+}
+
 /* prctl() "get" options that return the value rather than store it. */
 static long prctl_value(int option, uint32_t *val)
 {
@@ -327,6 +354,9 @@ long parasite_main(struct compel_parasite_hdr *hdr)
 			break;
 		case PARASITE_CMD_GET_THREAD_STATE:
 			ret = get_thread_state(&args->thread_state);
+			break;
+		case PARASITE_CMD_GET_TIMERS:
+			ret = get_timers(args, m.arg);
 			break;
 		default:
 			ret = -22;

@@ -118,6 +118,11 @@ static inline long pie_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 #define sys_mlock(a, l) pie_syscall2(__NR_mlock, (long)(a), (long)(l))
 #define sys_getitimer(w, v) pie_syscall2(__NR_getitimer, (long)(w), (long)(v))
 #define sys_setitimer(w, v, o) pie_syscall3(__NR_setitimer, (long)(w), (long)(v), (long)(o))
+#define sys_timer_gettime(id, v) pie_syscall2(__NR_timer_gettime, (long)(id), (long)(v))
+#define sys_timer_getoverrun(id) pie_syscall1(__NR_timer_getoverrun, (long)(id))
+#define sys_timer_create(c, ev, id) pie_syscall3(__NR_timer_create, (long)(c), (long)(ev), (long)(id))
+#define sys_timer_delete(id) pie_syscall1(__NR_timer_delete, (long)(id))
+#define sys_timer_settime(id, f, v, o) pie_syscall4(__NR_timer_settime, (long)(id), (long)(f), (long)(v), (long)(o))
 #define sys_set_tid_address(p) pie_syscall1(__NR_set_tid_address, (long)(p))
 
 #define sys_ioctl(fd, c, a) pie_syscall3(__NR_ioctl, (long)(fd), (long)(c), (long)(a))

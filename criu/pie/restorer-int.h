@@ -44,7 +44,10 @@ void restorer_wait_threads(struct restorer_args *args);
 /* restorer-pages.c: put the page data of the pages image into place. */
 void restorer_fill_pages(struct restorer_args *args);
 void restorer_fill_cow_pages(struct restorer_args *args);
-void restorer_set_itimers(struct restorer_args *args);
 void restorer_queue_signals(struct restorer_args *args, uint64_t sigs, uint64_t nr, int whole_process);
+
+/* restorer-timers.c: interval and POSIX timers, armed last. */
+void restorer_set_itimers(struct restorer_args *args);
+void restorer_set_posix_timers(struct restorer_args *args);
 
 #endif

@@ -113,26 +113,6 @@ void restorer_set_dumpable(struct restorer_args *args)
  * After the credentials, which reset the calling thread's pdeathsig. Both
  * attributes belong to the thread, not the process: every thread sets them.
  */
-/*
- * The interval timers of the process, armed last, just before criu lets
- * the process go: what was left at the dump is left now.
- */
-void restorer_set_itimers(struct restorer_args *args)
-{
-	int i;
-	long ret;
-
-	for (i = 0; i < 3; i++) {
-		const struct restorer_itimer *t = &args->task.itimers[i];
-
-		if (!t->value_sec && !t->value_usec)
-			continue;
-		ret = sys_setitimer(i, t, 0);
-		if (ret)
-			restorer_fail(args, RESTORE_EXIT_PRCTL, "Error (restorer): setitimer failed:", ret);
-	}
-}
-
 void restorer_set_final_attrs(struct restorer_args *args)
 {
 	long ret;

@@ -428,6 +428,7 @@ __attribute__((visibility("default"), noreturn)) void __export_restore_task(stru
 	restorer_set_final_attrs(args);
 	/* Every thread must exist and be past its credential change before criu sees the int3. */
 	restorer_wait_threads(args);
+	restorer_set_posix_timers(args);
 	restorer_set_itimers(args);
 	restorer_set_dumpable(args);
 	restorer_register_rseq(args, &args->thread);

@@ -273,6 +273,8 @@ static int write_pstree(struct dump_ctx *dc)
 			pe.has_zombie_status = true;
 			pe.zombie_status = item->exit_status;
 			pe.zombie_comm = dc->procs[i].stat.comm;
+			pe.has_zombie_exit_signal = true;
+			pe.zombie_exit_signal = dc->procs[i].stat.exit_signal;
 		}
 		ret = img_write_entry(img, &pe.base);
 		free(tids);

@@ -116,9 +116,9 @@ static void explain_pid_in_use(pid_t pid)
 	errno = saved;
 }
 
-pid_t restore_clone_with_pid(pid_t pid)
+pid_t restore_clone_with_pid(pid_t pid, int exit_signal)
 {
-	pid_t child = clone3_with_pid(pid, SIGCHLD);
+	pid_t child = clone3_with_pid(pid, exit_signal);
 
 	if (child < 0 && errno == ENOSYS) {
 		pr_info("no clone3 here: asking for pid %d through %s\n", pid, NS_LAST_PID);
@@ -217,7 +217,7 @@ static int create_root(struct restore_tree *tree)
 		pr_perror("can't create a pipe");
 		return -errno;
 	}
-	child = restore_clone_with_pid(root->pid);
+	child = restore_clone_with_pid(root->pid, SIGCHLD);
 	if (child == 0) {
 		close(sync[1]);
 		restore_child_run(root, sync[0]);

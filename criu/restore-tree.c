@@ -497,9 +497,17 @@ static void __attribute__((noreturn)) run_helper(struct restore_tree *tree, stru
 	_exit(0);
 }
 
+/* A child's exit signal as it was: a process made by clone() may tell its parent with another signal, or none. */
+static int exit_signal_of(const struct restore_task *rt)
+{
+	if (rt->zombie)
+		return rt->pstree->has_zombie_exit_signal ? (int)rt->pstree->zombie_exit_signal : SIGCHLD;
+	return rt->core->has_exit_signal ? rt->core->exit_signal : SIGCHLD;
+}
+
 static int fork_one(struct restore_tree *tree, pid_t parent, pid_t pid, bool helper)
 {
-	pid_t child = restore_clone_with_pid(pid);
+	pid_t child = restore_clone_with_pid(pid, helper ? SIGCHLD : exit_signal_of(restore_tree_find(tree, pid)));
 
 	if (child < 0) {
 		pr_err("process %d can't create %s %d\n", parent, helper ? "helper" : "child", pid);
@@ -611,14 +619,16 @@ static void __attribute__((noreturn)) become_zombie(const struct restore_task *r
 
 /*
  * Zombie children must be zombies before this process's memory goes, and
- * helpers reaped; the SIGCHLDs they sent were never seen by the original.
+ * helpers reaped. The signals they sent (SIGCHLD or a zombie's own exit
+ * signal) were never seen by the original: every signal blocked and
+ * pending now is dropped; the restorer queues the dumped ones again.
  */
 static int wait_zombies_and_helpers(const struct restore_task *rt)
 {
 	const struct restore_tree *tree = rt->tree;
 	const struct timespec zero = {};
 	siginfo_t si;
-	sigset_t chld;
+	sigset_t all;
 	size_t i;
 
 	/* Helpers first: a session helper's exit gives this process its orphans, zombies included. */
@@ -637,14 +647,13 @@ static int wait_zombies_and_helpers(const struct restore_task *rt)
 
 		if (!c->zombie || c->pstree->ppid != (uint32_t)rt->pid)
 			continue;
-		if (waitid(P_PID, c->pid, &si, WEXITED | WNOWAIT)) {
+		if (waitid(P_PID, c->pid, &si, WEXITED | WNOWAIT | __WALL)) {
 			pr_perror("process %d: can't wait for its zombie %d", rt->pid, c->pid);
 			return -errno;
 		}
 	}
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	while (sigtimedwait(&chld, NULL, &zero) > 0)
+	sigfillset(&all);
+	while (sigtimedwait(&all, NULL, &zero) > 0)
 		;
 	return 0;
 }

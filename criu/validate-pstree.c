@@ -229,6 +229,11 @@ static int check_zombie(PstreeEntry *const *e, size_t nr, size_t i)
 		pr_err("pstree.img: zombie %u has %zu threads\n", e[i]->pid, e[i]->n_threads);
 		return -EINVAL;
 	}
+	if (e[i]->has_zombie_exit_signal && e[i]->zombie_exit_signal > SIGRTMAX) {
+		pr_err("pstree.img: zombie %u has exit signal %u, which is not a signal\n", e[i]->pid,
+		       e[i]->zombie_exit_signal);
+		return -EINVAL;
+	}
 	if (!(st <= 0xff00 && !(st & 0xff)) && !(st < 0x100 && sig_kills(st & 0x7f))) {
 		pr_err("pstree.img: zombie %u has status 0x%x, which no process can end with\n", e[i]->pid, st);
 		return -EINVAL;

@@ -99,8 +99,8 @@ struct restore_task {
 	/* Where the PE_COW pages are (restore-cow.c): runs in the ancestors' pages images. */
 	struct restorer_run *xruns;
 	size_t nr_xruns, xruns_cap;
-	pid_t srcs[RESTORER_MAX_SOURCES];  /* ancestors, by index of xruns[].src */
-	uint64_t *pm_off;		   /* offset of each pm entry in the pages image */
+	pid_t srcs[RESTORER_MAX_SOURCES]; /* ancestors, by index of xruns[].src */
+	uint64_t *pm_off;		  /* offset of each pm entry in the pages image */
 	/* Premapped VMAs (restore-premap.c): PREMAP_* and arena address per vma of mm; NULL: none. */
 	uint8_t *premap;
 	uint64_t *premap_addr;
@@ -146,7 +146,7 @@ struct restore_tree {
 	struct restore_helper *helpers;
 	size_t nr_helpers, helpers_cap;
 	uint64_t arena_start, arena_size; /* premapped memory, reserved in criu */
-	int max_fd; /* highest fd number of any process */
+	int max_fd;			  /* highest fd number of any process */
 	bool subreaper_set;
 };
 
@@ -217,7 +217,11 @@ size_t restore_build_runs(const struct restore_task *rt, const struct restorer_v
  */
 void restore_child_run(struct restore_task *rt, int sync_fd) __attribute__((noreturn));
 /* clone3 with set_tid (ns_last_pid on older kernels): 0 in the child, as fork(). */
-pid_t restore_clone_with_pid(pid_t pid);
+/*
+ * exit_signal: what the parent gets when it ends (SIGCHLD for the root,
+ * whose parent is criu, and for helpers). Without clone3 it is SIGCHLD.
+ */
+pid_t restore_clone_with_pid(pid_t pid, int exit_signal);
 
 /* restore-ptrace.c */
 int restore_seize(pid_t pid);

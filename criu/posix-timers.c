@@ -24,7 +24,7 @@
 
 #define SIGEV_THREAD_ID_ 4
 
-/* "signal/pid.123", "none/pid.123" or "signal/tid.124" (SIGEV_THREAD_ID) */
+/* "signal/pid.123", "none/pid.123", "thread/pid.123" or "signal/tid.124" (SIGEV_THREAD_ID) */
 static int parse_notify(const char *v, PosixTimerEntry *t, pid_t pid)
 {
 	char kind[16], whom[4];
@@ -38,6 +38,9 @@ static int parse_notify(const char *v, PosixTimerEntry *t, pid_t pid)
 		t->notify = SIGEV_SIGNAL;
 	} else if (!strcmp(kind, "none")) {
 		t->notify = SIGEV_NONE;
+	} else if (!strcmp(kind, "thread")) {
+		/* SIGEV_THREAD given to the system call itself: the kernel treats it as SIGEV_SIGNAL */
+		t->notify = SIGEV_THREAD;
 	} else {
 		pr_err("/proc/%d/timers: timer %d notifies as \"%s\", not supported yet\n", pid, t->id, kind);
 		return -ENOTSUP;

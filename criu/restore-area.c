@@ -261,6 +261,7 @@ static void fill_posix_timers(struct restore_task *rt, const struct area_layout 
 	}
 	rt->area.args->posix_timers = area_addr(rt, l->timers);
 	rt->area.args->nr_posix_timers = core->n_posix_timers;
+	rt->area.args->timers_in_order = getenv("CRIU_FAULT_NO_TIMER_RESTORE_IDS") != NULL;
 }
 
 static size_t count_posix_locks(const struct restore_task *rt)

@@ -605,9 +605,10 @@ static int validate_posix_timer(const PosixTimerEntry *t, const PstreeEntry *pe,
 	if (t->clockid >= 0 && (t->clockid >= 32 || !(CLOCKS_FOR_TIMERS & (1U << t->clockid))))
 		return bad("core-%d.img: posix_timers[%zu] (id %d) has clock %d, which timers can't use", pid, i, t->id,
 			   t->clockid);
-	if (t->notify != SIGEV_SIGNAL && t->notify != SIGEV_NONE && t->notify != SIGEV_THREAD_ID_)
-		return bad("core-%d.img: posix_timers[%zu] (id %d) has notify %u, not SIGEV_SIGNAL, SIGEV_NONE or "
-			   "SIGEV_THREAD_ID",
+	if (t->notify != SIGEV_SIGNAL && t->notify != SIGEV_NONE && t->notify != SIGEV_THREAD &&
+	    t->notify != SIGEV_THREAD_ID_)
+		return bad("core-%d.img: posix_timers[%zu] (id %d) has notify %u, not SIGEV_SIGNAL, SIGEV_NONE, "
+			   "SIGEV_THREAD or SIGEV_THREAD_ID",
 			   pid, i, t->id, t->notify);
 	if (t->notify != SIGEV_NONE && (t->signo < 1 || t->signo > NR_SIGNALS))
 		return bad("core-%d.img: posix_timers[%zu] (id %d) signal %u is not a signal", pid, i, t->id, t->signo);

@@ -82,6 +82,13 @@ def negative(func):
     return func
 
 
+def scenario(func):
+    """A run the harness drives itself, as negative tests are, but that
+    must succeed (for example a restore taking another path)."""
+    NEGATIVE[func.__name__] = func
+    return func
+
+
 def expect_fail(cmd, what, outdir, timeout=NEG_TIMEOUT):
     """Run cmd, expect it to fail within timeout with an error message on
     stderr (kept in OUTDIR/criu.err)."""
@@ -719,7 +726,7 @@ def corrupt_signal_images():
             ('timer-duplicate-id', [core + ': posix_timers[1]'], on_timer(1, TIMER_ID, 0)),
             ('timer-negative-id', [core + ': posix_timers[0]'], on_timer(0, TIMER_ID, -1)),
             ('timer-signo-65', [core + ': posix_timers[0]'], on_timer(0, TIMER_SIGNO, 65)),
-            ('timer-sigev-thread', [core + ': posix_timers[0]'], on_timer(0, TIMER_NOTIFY, 2)),
+            ('timer-unknown-notify', [core + ': posix_timers[0]'], on_timer(0, TIMER_NOTIFY, 3)),
             ('timer-coarse-clock', [core + ': posix_timers[0]'], on_timer(0, TIMER_CLOCKID, 6)),
             ('timer-foreign-thread', [core + ': posix_timers[1]'],
              on_timer(1, TIMER_NOTIFY_TID, pid + 100000)),
@@ -732,6 +739,26 @@ def corrupt_signal_images():
             raise Fail('; '.join(problems))
         t.restore_ok()
         t.stop_and_check('the test restored from the intact images')
+    finally:
+        t.cleanup()
+
+
+@scenario
+def timers_in_order():
+    """POSIX timers restored the way kernels before 6.16 need (no
+    PR_TIMER_CREATE_RESTORE_IDS: fillers created and deleted until each id
+    comes up): the same ids, gap included, and the posix_timers test
+    passes."""
+    t = TestRun('posix_timers', 'timers_in_order')
+    try:
+        t.start()
+        t.dump()
+        t.wait_gone()
+        t.restore_ok(env=dict(os.environ, CRIU_FAULT_NO_TIMER_RESTORE_IDS='1'))
+        with open(os.path.join(t.img, 'restore.log'), errors='replace') as f:
+            if 'created in id order' not in f.read():
+                raise Fail('the restore log does not say the timers were created in id order')
+        t.stop_and_check('restored with timers created in order')
     finally:
         t.cleanup()
 

@@ -692,11 +692,11 @@ class TestRun:
         if rc != 0:
             raise Fail('criu restore (attached) exited with %d, the test exited with 0' % rc)
 
-    def restore_ok(self):
+    def restore_ok(self, env=None):
         if self.opts.get('attached'):
             rc, secs = self.restore_attached()
         else:
-            rc, secs = self.restore()
+            rc, secs = self.restore(env=env)
         if rc != 0:
             raise Fail('criu restore exited with %d' % rc)
         pid = self.read_pid(os.path.join(self.img, 'restore.pid'))

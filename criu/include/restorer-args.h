@@ -237,6 +237,9 @@ struct restorer_args {
 	uint64_t nr_sigs;
 	uint64_t posix_timers; /* struct restorer_posix_timer[nr_posix_timers], by increasing id */
 	uint64_t nr_posix_timers;
+	/* Create them in id order even if the kernel can take ids (tests of the old-kernel way). */
+	uint32_t timers_in_order;
+	uint32_t pad0;
 
 	uint64_t vmas; /* struct restorer_vma[nr_vmas], ascending */
 	uint64_t nr_vmas;

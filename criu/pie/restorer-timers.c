@@ -81,7 +81,11 @@ static void create_posix_timers(struct restorer_args *args, const struct restore
 	long restore_ids;
 	uint64_t i;
 
-	restore_ids = sys_prctl(RST_PR_TIMER_CREATE_RESTORE_IDS, RST_RESTORE_IDS_ON, 0, 0, 0);
+	restore_ids = args->timers_in_order ? -RST_EINVAL
+					    : sys_prctl(RST_PR_TIMER_CREATE_RESTORE_IDS, RST_RESTORE_IDS_ON, 0, 0, 0);
+	if (restore_ids)
+		restorer_debug(args, "restorer: POSIX timers created in id order, with fillers; prctl said",
+			       restore_ids);
 	for (i = 0; i < nr; i++) {
 		int32_t id = timers[i].id;
 		long ret;

@@ -15,7 +15,9 @@
  *    with SI_TIMER, D's id and the value;
  *  - E: glibc's SIGEV_THREAD, a function run every 20 ms on glibc's timer
  *    helper thread (a SIGEV_THREAD_ID timer to that thread): it must go
- *    on being called after restore.
+ *    on being called after restore;
+ *  - F: CLOCK_PROCESS_CPUTIME_ID, 100 s of CPU time left: after restore
+ *    still between 90 and 100 s (the test hardly uses any CPU).
  * /proc/self/timers must read the same before and after.
  */
 #include <pthread.h>
@@ -112,7 +114,8 @@ int main(int argc, char **argv)
 	char before[4096], after[4096];
 	struct itimerspec d_its = { .it_value = { 0, 1000000 } };
 	struct timespec zero = { 0, 0 };
-	timer_t a, gap, c, d, e;
+	struct itimerspec f_its = { .it_value = { 100, 0 } };
+	timer_t a, gap, c, d, e, f;
 	struct sigevent e_ev;
 	siginfo_t si;
 	struct itimerspec its;
@@ -148,6 +151,9 @@ int main(int argc, char **argv)
 	if (timer_create(CLOCK_MONOTONIC, &e_ev, &e) || timer_settime(e, 0, &b_its, NULL))
 		fail_errno("timer_create(SIGEV_THREAD)");
 	check_e_called();
+	f = make_timer(CLOCK_PROCESS_CPUTIME_ID, SIGEV_SIGNAL, SIGRTMIN + 3, 0xf, 0);
+	if (timer_settime(f, 0, &f_its, NULL))
+		fail_errno("timer_settime(F)");
 	do {
 		usleep(1000);
 		sigpending(&set);
@@ -175,6 +181,8 @@ int main(int argc, char **argv)
 		fail("timer D's signal is pending twice");
 	check_ticking();
 	check_e_called();
+	if (timer_gettime(f, &its) || its.it_value.tv_sec < 90 || its.it_value.tv_sec >= 100)
+		fail("timer F (CPU time) has %ld s left", (long)its.it_value.tv_sec);
 	if (timer_gettime(c, &its) || its.it_value.tv_sec || its.it_value.tv_nsec)
 		fail("timer C (id %ld) is missing or armed", (long)c);
 	pass();

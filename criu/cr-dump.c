@@ -163,7 +163,7 @@ static int collect_task(struct dump_ctx *dc, struct proc_dump *pd)
 	ret = parse_proc_stat(pd->pid, &pd->stat);
 	ret = ret ?: ns_check_same_as_criu(pd->pid);
 	ret = ret ?: signals_collect_pending(pd->item, &pd->sig);
-	ret = ret ?: posix_timers_collect(pd->pid, &pd->timers);
+	ret = ret ?: posix_timers_collect(pd->pid, pd->item->nr_threads, &pd->timers);
 	ret = ret ?: task_state_collect(pd->pid, &pd->task_state);
 	ret = ret ?: collect_mm(dc, pd);
 	ret = ret ?: files_dump_task(dc->fdt, pd->pid, dc->cr->imgdir_fd, dc->cr->opts);

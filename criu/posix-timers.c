@@ -11,10 +11,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "compel/infect.h"
 #include "log.h"
@@ -108,7 +110,44 @@ static int parse_timers(pid_t pid, char *buf, struct posix_timers_dump *pt)
 	return 0;
 }
 
-int posix_timers_collect(pid_t pid, struct posix_timers_dump *pt)
+/*
+ * A CLOCK_THREAD_CPUTIME_ID timer counts the CPU time of the thread that
+ * created it, and the kernel does not say which thread that was: with
+ * one thread there is no doubt, with more the timer can't be rebuilt
+ * faithfully.
+ */
+#define CPUCLOCK_PERTHREAD 4
+
+/*
+ * CLOCK_THREAD_CPUTIME_ID itself, or a thread CPU clock of "the calling
+ * thread" (tid 0 in the kernel's encoding: ~tid << 3 | flags), which is
+ * what glibc passes for CLOCK_THREAD_CPUTIME_ID.
+ */
+static bool clock_is_creators_thread(int32_t clockid)
+{
+	if (clockid == CLOCK_THREAD_CPUTIME_ID)
+		return true;
+	return clockid < 0 && (clockid & CPUCLOCK_PERTHREAD) && ~(clockid >> 3) == 0;
+}
+
+static int refuse_thread_clock(pid_t pid, size_t nr_threads, const struct posix_timers_dump *pt)
+{
+	size_t i;
+
+	if (nr_threads < 2)
+		return 0;
+	for (i = 0; i < pt->nr; i++) {
+		if (!clock_is_creators_thread(pt->entries[i].clockid))
+			continue;
+		pr_err("process %d: POSIX timer %d counts the CPU time of the thread that created it, and the kernel "
+		       "does not tell which of the %zu threads that is: not supported\n",
+		       pid, pt->entries[i].id, nr_threads);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int posix_timers_collect(pid_t pid, size_t nr_threads, struct posix_timers_dump *pt)
 {
 	char path[64], *buf;
 	int ret;
@@ -124,7 +163,7 @@ int posix_timers_collect(pid_t pid, struct posix_timers_dump *pt)
 	pt->ptrs = xzalloc(PARASITE_MAX_TIMERS * sizeof(*pt->ptrs));
 	ret = pt->entries && pt->ptrs ? parse_timers(pid, buf, pt) : -ENOMEM;
 	free(buf);
-	return ret;
+	return ret ?: refuse_thread_clock(pid, nr_threads, pt);
 }
 
 int posix_timers_from_parasite(struct infect_ctx *ic, pid_t pid, struct posix_timers_dump *pt)

@@ -185,6 +185,7 @@ def dump_refused():
                        ('refused_clone_files', 'fd table'),
                        ('refused_inotify_queue', 'events'),
                        ('refused_pidfd', 'pidfd'),
+                       ('refused_thread_cpu_timer', 'CPU time of the thread'),
                        ('refused_namespace', 'uts namespace'),
                        ('refused_thread_creds', 'credentials')):
         t = TestRun(name, 'neg_dump_refused')

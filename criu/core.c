@@ -9,6 +9,7 @@
 #include "compel/infect.h"
 #include "core.h"
 #include "image.h"
+#include "ldt.h"
 #include "log.h"
 #include "proc-parse.h"
 #include "posix-timers.h"
@@ -162,10 +163,14 @@ static void itimers_to_image(const struct parasite_misc *misc, ItimerEntry *e, I
 	core->itimers = p;
 }
 
-int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
-		   const struct proc_stat *st, const struct task_state_dump *ts, const struct signals_dump *sig,
-		   struct posix_timers_dump *timers, const struct threads_dump *threads, bool stopped)
+int core_dump_task(int imgdir_fd, pid_t pid, const struct core_sources *src)
 {
+	const struct infect_ctx *ic = src->ic;
+	const struct parasite_misc *misc = src->misc;
+	const struct proc_stat *st = src->st;
+	const struct task_state_dump *ts = src->ts;
+	const struct threads_dump *threads = src->threads;
+	bool stopped = src->stopped;
 	struct threads_image timg;
 	TaskCoreEntry core = TASK_CORE_ENTRY__INIT;
 	ThreadCoreEntry thread = THREAD_CORE_ENTRY__INIT;
@@ -221,9 +226,10 @@ int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const 
 	ret = threads_to_image(threads, &core, &timg);
 	if (ret)
 		return ret;
-	pending_to_image(sig, &core);
+	pending_to_image(src->sig, &core);
 	itimers_to_image(misc, it, itp, &core);
-	posix_timers_to_image(timers, &core);
+	posix_timers_to_image(src->timers, &core);
+	ldt_to_image(src->ldt, &core);
 	ret = img_write_one(imgdir_fd, CR_IMG_CORE, pid, &core.base);
 	threads_image_free(&timg);
 	return ret;

@@ -23,6 +23,7 @@
 #include "freezer.h"
 #include "image.h"
 #include "inventory.pb-c.h"
+#include "ldt.h"
 #include "log.h"
 #include "mem.h"
 #include "namespaces.h"
@@ -53,6 +54,7 @@ struct proc_dump {
 	struct threads_dump threads;
 	struct signals_dump sig;
 	struct posix_timers_dump timers;
+	struct ldt_dump ldt;
 	bool prepared, cured;
 };
 
@@ -221,6 +223,7 @@ static int run_parasite(struct dump_ctx *dc, struct proc_dump *pd)
 	pd->mm.mm.brk = args->misc.brk;
 	ret = task_state_from_parasite(&pd->ic, pd->pid, &pd->task_state);
 	ret = ret ?: posix_timers_from_parasite(&pd->ic, pd->pid, &pd->timers);
+	ret = ret ?: ldt_from_parasite(&pd->ic, pd->pid, &pd->ldt);
 	ret = ret ?: threads_collect(&pd->ic, pd->item, &pd->threads);
 	ret = ret ?: mem_scan_pages(pd->pid, &pd->mm, &dc->shm, cow_parent_of(dc, pd, &cp));
 	return ret ?: mem_dump_pages(&pd->ic, pd->pid, dc->cr->imgdir_fd, &pd->mm);
@@ -317,8 +320,19 @@ static int write_images(struct dump_ctx *dc)
 
 		if (pd->item->zombie)
 			continue;
-		ret = core_dump_task(dc->cr->imgdir_fd, pd->pid, &pd->ic, &pd->misc, &pd->stat, &pd->task_state,
-				     &pd->sig, &pd->timers, &pd->threads, pd->item->was_stopped);
+		struct core_sources src = {
+			.ic = &pd->ic,
+			.misc = &pd->misc,
+			.st = &pd->stat,
+			.ts = &pd->task_state,
+			.sig = &pd->sig,
+			.timers = &pd->timers,
+			.ldt = &pd->ldt,
+			.threads = &pd->threads,
+			.stopped = pd->item->was_stopped,
+		};
+
+		ret = core_dump_task(dc->cr->imgdir_fd, pd->pid, &src);
 		ret = ret ?: mem_write_mm(dc->cr->imgdir_fd, pd->pid, &pd->mm);
 	}
 	ret = ret ?: files_write_image(dc->fdt, dc->cr->imgdir_fd);
@@ -346,6 +360,7 @@ static bool proc_cleanup(struct proc_dump *pd)
 	threads_dump_free(&pd->threads);
 	signals_dump_free(&pd->sig);
 	posix_timers_free(&pd->timers);
+	ldt_free(&pd->ldt);
 	mem_dump_free(&pd->mm);
 	task_state_free(&pd->task_state);
 	proc_vmas_free(&pd->vmas);

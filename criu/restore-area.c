@@ -17,6 +17,7 @@
 #include "creds.h"
 #include "log.h"
 #include "restore.h"
+#include "ldt.h"
 #include "rlimits.h"
 #include "thread-state.h"
 #include "restorer-blob.h"
@@ -27,8 +28,8 @@
 #define AREA_GUARD PAGE_SIZE
 
 struct area_layout {
-	size_t blob, stack, args, vmas, runs, xruns, locks, nr_locks, sigs, nr_sigs, timers, close_fds, auxv, names,
-		groups, frame, park, total;
+	size_t blob, stack, args, vmas, runs, xruns, locks, nr_locks, sigs, nr_sigs, timers, ldt, close_fds, auxv,
+		names, groups, frame, park, total;
 	size_t threads, thread_frames, thread_frame_size, thread_stacks;
 	size_t nr_vmas, nr_runs, nr_close_fds, nr_threads;
 	uint64_t park_span_start; /* lowest current special moved into the park */
@@ -338,6 +339,8 @@ static void compute_layout(const struct restore_task *rt, const struct specials_
 	off = l->sigs + l->nr_sigs * RESTORER_SIGINFO_SIZE;
 	l->timers = ALIGN_UP(off, 8);
 	off = l->timers + rt->core->n_posix_timers * sizeof(struct restorer_posix_timer);
+	l->ldt = ALIGN_UP(off, 8);
+	off = l->ldt + rt->core->n_ldt * LDT_USER_DESC_SIZE;
 	l->frame = ALIGN_UP(off, 64);
 	off = l->frame + SIGFRAME_SIZE(rt->env->xstate.size);
 	/* The other threads: their descriptions, their frames (64-byte aligned XSAVE), their stacks. */
@@ -778,6 +781,9 @@ static int fill_area(struct restore_task *rt, const struct specials_plan *sp, co
 	fill_task_state(rt, l);
 	fill_posix_locks(rt, l);
 	fill_posix_timers(rt, l);
+	ldt_fill_restorer(rt->core, rt->area.base + l->ldt);
+	rt->area.args->ldt = area_addr(rt, l->ldt);
+	rt->area.args->nr_ldt = rt->core->n_ldt;
 	ret = fill_vmas_and_runs(rt, l);
 	ret = ret ?: fill_sigframe(rt, l);
 	ret = ret ?: fill_threads(rt, l);

@@ -43,6 +43,7 @@ static const char *const exit_code_names[RESTORE_EXIT_MAX] = {
 	[RESTORE_EXIT_CREDS] = "restorer: setting credentials",
 	[RESTORE_EXIT_THREADS] = "restorer: creating or setting up a thread",
 	[RESTORE_EXIT_TIMERS] = "restorer: creating a POSIX timer with its id",
+	[RESTORE_EXIT_LDT] = "restorer: installing an LDT entry (modify_ldt)",
 };
 
 const char *restore_exit_code_name(int code)
@@ -472,7 +473,24 @@ static int set_sigmask(const struct restore_task *rt, const struct restore_threa
 	return 0;
 }
 
-/* The leader last: its registers stay at hand for the unmap. */
+/*
+ * rt_sigreturn does not load ds, es, fs or gs on x86_64: a selector into
+ * the LDT (or any non-null one) is put back here, with the bases already
+ * in place, which the kernel keeps.
+ */
+static bool take_image_selectors(const struct restore_thread *th, struct x86_user_regs *r)
+{
+	const UserRegsX86Entry *g = th->core->gpregs;
+	bool changed = r->ds != g->ds || r->es != g->es || r->fs != g->fs || r->gs != g->gs;
+
+	r->ds = g->ds;
+	r->es = g->es;
+	r->fs = g->fs;
+	r->gs = g->gs;
+	return changed;
+}
+
+/* The leader last: its registers stay at hand for the unmap, which sets them. */
 static int run_all_sigreturns(const struct restore_task *rt, struct x86_user_regs *leader_regs)
 {
 	struct x86_user_regs regs;
@@ -481,10 +499,15 @@ static int run_all_sigreturns(const struct restore_task *rt, struct x86_user_reg
 
 	for (i = 1; i < rt->nr_threads; i++) {
 		ret = run_sigreturn(rt, &rt->threads[i], &regs);
+		if (!ret && take_image_selectors(&rt->threads[i], &regs))
+			ret = set_regs(rt->threads[i].tid, &regs);
 		if (ret)
 			return ret;
 	}
-	return run_sigreturn(rt, &rt->threads[0], leader_regs);
+	ret = run_sigreturn(rt, &rt->threads[0], leader_regs);
+	if (!ret)
+		take_image_selectors(&rt->threads[0], leader_regs);
+	return ret;
 }
 
 int restore_finish_task(struct restore_task *rt)

@@ -22,6 +22,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "ldt.h"
 #include "log.h"
 #include "util.h"
 #include "validate.h"
@@ -571,6 +572,7 @@ int validate_core(const TaskCoreEntry *core, pid_t pid, const struct validate_en
 	ret = validate_sigactions(core, pid);
 	ret = ret ?: validate_pending(core->shared_pending, core->n_shared_pending, pid, "shared_pending");
 	ret = ret ?: validate_itimers(core, pid);
+	ret = ret ?: ldt_validate(core, pid);
 	ret = ret ?: validate_task_attrs(core, pid);
 	ret = ret ?: validate_rlimits(core, pid, env);
 	if (!ret && core->creds)
@@ -661,7 +663,8 @@ int validate_core_threads(const TaskCoreEntry *core, const PstreeEntry *pe, cons
 		if (ret)
 			return ret;
 	}
-	return validate_posix_timers(core, pe);
+	ret = validate_posix_timers(core, pe);
+	return ret ?: ldt_validate_selectors(core, pid);
 }
 
 /* ---- mm ---- */

@@ -743,6 +743,47 @@ def corrupt_signal_images():
     finally:
         t.cleanup()
 
+@negative
+def corrupt_ldt_images():
+    """LDT entries and segment selectors from damaged images (issue 7): an
+    entry number past the LDT, a limit over 20 bits, a conforming code
+    segment marked present, entries out of order, %gs pointing to an entry
+    the image lacks. Each restore fails naming core-PID.img and the field,
+    nothing is left, and the intact images restore fine."""
+    t = TestRun('ldt', 'neg_corrupt_ldt_images')
+    try:
+        t.start()
+        t.dump()
+        t.wait_gone()
+        core = 'core-%d.img' % t.pid
+
+        def on_core(edit):
+            return lambda d: imgedit.edit_entry(os.path.join(d, core), edit)
+
+        def on_ldt(n, num, value):
+            return on_core(lambda f: imgedit.edit_sub(
+                f, TASK_LDT, n, lambda e: imgedit.set_varint(e, num, value)))
+
+        def on_gs(value):
+            return on_core(lambda f: imgedit.edit_sub(f, TASK_THREAD, 0, lambda th: imgedit.edit_sub(
+                th, THREAD_GPREGS, 0, lambda r: imgedit.set_varint(r, GPREGS_GS, value))))
+
+        cases = [
+            ('ldt-entry-8192', [core + ': ldt[1]'], on_ldt(1, LDT_ENTRY_NUMBER, 8192)),
+            ('ldt-out-of-order', [core + ': ldt[1]'], on_ldt(1, LDT_ENTRY_NUMBER, 0)),
+            ('ldt-limit-21-bits', [core + ': ldt[0]'], on_ldt(0, LDT_LIMIT, 0x100000)),
+            ('ldt-contents-3-present', [core + ': ldt[0]'], on_ldt(0, LDT_CONTENTS, 3)),
+            ('gs-missing-entry', [core + ': thread.gpregs gs'], on_gs((10 << 3) | 7)),
+            ('gs-kernel-rpl', [core + ': thread.gpregs gs'], on_gs(4)),
+        ]
+        problems = restore_damaged(t, cases)
+        if problems:
+            raise Fail('; '.join(problems))
+        t.restore_ok()
+        t.stop_and_check('the test restored from the intact images')
+    finally:
+        t.cleanup()
+
 
 @scenario
 def timers_in_order():
@@ -765,8 +806,10 @@ def timers_in_order():
 
 
 # Field numbers of images/core.proto used above.
-TASK_SIGACTIONS, TASK_THREAD, TASK_SHARED_PENDING, TASK_POSIX_TIMERS = 4, 5, 16, 18
-THREAD_PENDING = 12
+TASK_SIGACTIONS, TASK_THREAD, TASK_SHARED_PENDING, TASK_POSIX_TIMERS, TASK_LDT = 4, 5, 16, 18, 19
+THREAD_GPREGS, THREAD_PENDING = 2, 12
+GPREGS_GS = 27
+LDT_ENTRY_NUMBER, LDT_LIMIT, LDT_CONTENTS = 1, 3, 5
 TIMER_ID, TIMER_CLOCKID, TIMER_NOTIFY, TIMER_SIGNO, TIMER_NOTIFY_TID, TIMER_VALUE_NSEC = 1, 2, 3, 4, 6, 10
 
 

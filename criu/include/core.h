@@ -34,9 +34,22 @@ void task_state_free(struct task_state_dump *ts);
 /* Write core-PID.img: registers, FPU state, signal state and misc of a task. */
 struct signals_dump;
 struct posix_timers_dump;
-int core_dump_task(int imgdir_fd, pid_t pid, const struct infect_ctx *ic, const struct parasite_misc *misc,
-		   const struct proc_stat *st, const struct task_state_dump *ts, const struct signals_dump *sig,
-		   struct posix_timers_dump *timers, const struct threads_dump *threads, bool stopped);
+struct ldt_dump;
+
+/* What a process's core image is made of, gathered by the dump. */
+struct core_sources {
+	const struct infect_ctx *ic;
+	const struct parasite_misc *misc;
+	const struct proc_stat *st;
+	const struct task_state_dump *ts;
+	const struct signals_dump *sig;
+	struct posix_timers_dump *timers;
+	struct ldt_dump *ldt;
+	const struct threads_dump *threads;
+	bool stopped;
+};
+
+int core_dump_task(int imgdir_fd, pid_t pid, const struct core_sources *src);
 void core_regs_to_entry(const struct x86_user_regs *r, UserRegsX86Entry *e);
 
 #endif

@@ -12,7 +12,11 @@ enum {
 	PARASITE_CMD_GET_TASK_ATTRS,   /* fills args->task_attrs */
 	PARASITE_CMD_GET_THREAD_STATE, /* fills args->thread_state for the calling thread */
 	PARASITE_CMD_GET_TIMERS,       /* arg = number of args->timers, whose ids are set */
+	PARASITE_CMD_GET_LDT,	       /* fills args->ldt; returns its size in bytes */
 };
+
+#define PARASITE_LDT_ENTRIES 8192 /* the kernel's LDT_ENTRIES */
+#define PARASITE_LDT_DESC_SIZE 8
 
 #define PARASITE_MAX_TIMERS 256
 
@@ -91,6 +95,8 @@ struct parasite_args {
 	struct parasite_task_attrs task_attrs;
 	struct parasite_thread_state thread_state;
 	struct parasite_posix_timer timers[PARASITE_MAX_TIMERS];
+	/* The LDT as modify_ldt(0) reads it: raw descriptors. */
+	uint8_t ldt[PARASITE_LDT_ENTRIES * PARASITE_LDT_DESC_SIZE];
 	struct parasite_iov iovs[PARASITE_MAX_IOVS];
 };
 

@@ -237,6 +237,8 @@ struct restorer_args {
 	uint64_t nr_sigs;
 	uint64_t posix_timers; /* struct restorer_posix_timer[nr_posix_timers], by increasing id */
 	uint64_t nr_posix_timers;
+	uint64_t ldt; /* struct user_desc (16 bytes)[nr_ldt], installed before the threads exist */
+	uint64_t nr_ldt;
 	/* Create them in id order even if the kernel can take ids (tests of the old-kernel way). */
 	uint32_t timers_in_order;
 	uint32_t pad0;
@@ -316,6 +318,7 @@ enum restore_exit_code {
 	RESTORE_EXIT_CREDS,
 	RESTORE_EXIT_THREADS,
 	RESTORE_EXIT_TIMERS,
+	RESTORE_EXIT_LDT,
 	RESTORE_EXIT_MAX,
 };
 

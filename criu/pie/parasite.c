@@ -358,6 +358,10 @@ long parasite_main(struct compel_parasite_hdr *hdr)
 		case PARASITE_CMD_GET_TIMERS:
 			ret = get_timers(args, m.arg);
 			break;
+		case PARASITE_CMD_GET_LDT:
+			/* the LDT belongs to the mm; only the task can read it */
+			ret = sys_modify_ldt(0, args->ldt, sizeof(args->ldt));
+			break;
 		default:
 			ret = -22;
 		}

@@ -97,6 +97,7 @@ static inline long pie_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 #define sys_brk(a) pie_syscall1(__NR_brk, (long)(a))
 #define sys_umask(m) pie_syscall1(__NR_umask, (long)(m))
 #define sys_prctl(o, a2, a3, a4, a5) pie_syscall5(__NR_prctl, (long)(o), (long)(a2), (long)(a3), (long)(a4), (long)(a5))
+#define sys_modify_ldt(f, p, n) pie_syscall3(__NR_modify_ldt, (long)(f), (long)(p), (long)(n))
 #define sys_arch_prctl(c, a) pie_syscall2(__NR_arch_prctl, (long)(c), (long)(a))
 #define sys_personality(p) pie_syscall1(__NR_personality, (long)(p))
 #define sys_getpid() pie_syscall0(__NR_getpid)

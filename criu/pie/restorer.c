@@ -387,6 +387,20 @@ static void set_sigactions(struct restorer_args *args)
 	}
 }
 
+/* The LDT belongs to the mm: once, before the threads; criu loads the selectors by ptrace at the end. */
+static void install_ldt(struct restorer_args *args)
+{
+	const uint8_t *desc = ptr(args->ldt);
+	uint64_t i;
+	long ret;
+
+	for (i = 0; i < args->nr_ldt; i++) {
+		ret = sys_modify_ldt(0x11, desc + i * 16, 16);
+		if (ret)
+			restorer_fail(args, RESTORE_EXIT_LDT, "Error (restorer): modify_ldt failed:", ret);
+	}
+}
+
 static void set_tls_bases(struct restorer_args *args)
 {
 	long ret;
@@ -417,6 +431,7 @@ __attribute__((visibility("default"), noreturn)) void __export_restore_task(stru
 	set_sigactions(args);
 	restorer_queue_signals(args, args->sigs, args->nr_shared_sigs, 1);
 	restorer_queue_signals(args, args->sigs + args->nr_shared_sigs * RESTORER_SIGINFO_SIZE, args->nr_sigs, 0);
+	install_ldt(args);
 	set_tls_bases(args);
 	/* With criu's credentials still: each thread then changes its own. */
 	restorer_create_threads(args);

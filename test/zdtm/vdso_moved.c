@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vDSO moved: [vvar], [vvar_vclock] and [vdso] are moved together
+ * (mremap, same distances between them, since the vDSO code finds its data
+ * by relative address) to a new place. The test finds __vdso_clock_gettime
+ * and __vdso_gettimeofday in the moved vDSO's dynamic symbol table and
+ * calls them there. After restore the three areas must be at the moved
+ * addresses, and the moved vDSO's clock_gettime (CLOCK_MONOTONIC,
+ * CLOCK_REALTIME) and gettimeofday must agree with the system calls.
+ */
+#include <elf.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zdtmtst.h"
+
+#define MAX_AREAS 3
+
+struct area {
+	unsigned long start, end;
+	char name[32];
+};
+
+typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
+typedef int (*gettimeofday_fn)(struct timeval *, void *);
+
+static int vdso_areas(struct area *a, unsigned long *lo, unsigned long *hi)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0;
+
+	*lo = ~0UL;
+	*hi = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		char name[64] = "";
+
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %63s", &a[n].start, &a[n].end, name) < 2)
+			continue;
+		if (strcmp(name, "[vdso]") && strcmp(name, "[vvar]") && strcmp(name, "[vvar_vclock]"))
+			continue;
+		snprintf(a[n].name, sizeof(a[n].name), "%s", name);
+		*lo = a[n].start < *lo ? a[n].start : *lo;
+		*hi = a[n].end > *hi ? a[n].end : *hi;
+		if (++n == MAX_AREAS)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static void *vdso_sym(unsigned long base, const char *want)
+{
+	const Elf64_Ehdr *eh = (const void *)base;
+	const Elf64_Shdr *sh = (const void *)(base + eh->e_shoff);
+	int i;
+
+	for (i = 0; i < eh->e_shnum; i++) {
+		const Elf64_Sym *sym;
+		const char *str;
+		size_t j;
+
+		if (sh[i].sh_type != SHT_DYNSYM)
+			continue;
+		sym = (const void *)(base + sh[i].sh_offset);
+		str = (const char *)(base + sh[sh[i].sh_link].sh_offset);
+		for (j = 0; j < sh[i].sh_size / sizeof(*sym); j++)
+			if (sym[j].st_shndx && !strcmp(str + sym[j].st_name, want))
+				return (void *)(base + sym[j].st_value);
+	}
+	return NULL;
+}
+
+static long long ns(const struct timespec *t)
+{
+	return t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+static void check_clocks(clock_gettime_fn cg, gettimeofday_fn gtod, const char *when)
+{
+	static const clockid_t ids[] = { CLOCK_MONOTONIC, CLOCK_REALTIME };
+	struct timespec v, s1, s2;
+	struct timeval tv;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		syscall(SYS_clock_gettime, ids[i], &s1);
+		if (cg(ids[i], &v))
+			fail("%s: the moved vDSO's clock_gettime(%d) failed", when, ids[i]);
+		syscall(SYS_clock_gettime, ids[i], &s2);
+		if (ns(&v) < ns(&s1) || ns(&v) > ns(&s2))
+			fail("%s: clock %d: the moved vDSO says %lld, the system call %lld..%lld", when, ids[i], ns(&v),
+			     ns(&s1), ns(&s2));
+	}
+	syscall(SYS_clock_gettime, CLOCK_REALTIME, &s1);
+	if (gtod(&tv, NULL))
+		fail("%s: the moved vDSO's gettimeofday failed", when);
+	if (tv.tv_sec < s1.tv_sec - 1 || tv.tv_sec > s1.tv_sec + 1)
+		fail("%s: gettimeofday says %ld s, the system call %ld s", when, (long)tv.tv_sec, (long)s1.tv_sec);
+}
+
+int main(int argc, char **argv)
+{
+	struct area a[MAX_AREAS], now[MAX_AREAS];
+	unsigned long lo, hi, old_lo, to, vdso = 0;
+	clock_gettime_fn cg;
+	gettimeofday_fn gtod;
+	void *hole;
+	int n, i, j;
+
+	test_init(argc, argv);
+	n = vdso_areas(a, &lo, &hi);
+	if (n < 2)
+		fail("no [vdso] and [vvar] in /proc/self/maps");
+	old_lo = lo;
+	/* a free place, far from the old one */
+	hole = mmap(NULL, hi - lo + (64 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (hole == MAP_FAILED)
+		fail_errno("mmap");
+	to = ((unsigned long)hole + (32 << 20)) & ~0xfffffUL;
+	for (i = 0; i < n; i++) {
+		unsigned long dst = to + (a[i].start - lo);
+
+		if (mremap((void *)a[i].start, a[i].end - a[i].start, a[i].end - a[i].start,
+			   MREMAP_MAYMOVE | MREMAP_FIXED, (void *)dst) == MAP_FAILED)
+			fail_errno("mremap %s", a[i].name);
+		if (!strcmp(a[i].name, "[vdso]"))
+			vdso = dst;
+	}
+	cg = (clock_gettime_fn)vdso_sym(vdso, "__vdso_clock_gettime");
+	gtod = (gettimeofday_fn)vdso_sym(vdso, "__vdso_gettimeofday");
+	if (!cg || !gtod)
+		fail("no __vdso_clock_gettime or __vdso_gettimeofday in the vDSO");
+	check_clocks(cg, gtod, "before the dump");
+
+	test_daemon();
+	while (!test_sigterm)
+		usleep(1000);
+
+	if (vdso_areas(now, &lo, &hi) != n)
+		fail("the vDSO areas are not all there after restore");
+	for (i = 0; i < n; i++) {
+		unsigned long want = to + (a[i].start - old_lo);
+
+		for (j = 0; j < n && strcmp(now[j].name, a[i].name); j++)
+			;
+		if (j == n || now[j].start != want || now[j].end - now[j].start != a[i].end - a[i].start)
+			fail("%s is at 0x%lx after restore, it was moved to 0x%lx", a[i].name, j < n ? now[j].start : 0,
+			     want);
+	}
+	check_clocks(cg, gtod, "after restore");
+	pass();
+}

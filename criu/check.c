@@ -11,7 +11,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/auxv.h>
+#include <sys/file.h>
+#include <sys/timerfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -20,12 +23,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nftables/libnftables.h>
+
 #include "cr-context.h"
 #include "log.h"
+#include "vdso.h"
 #include "util.h"
 
-static int check_ptrace_seize(void)
+#define PTRACE_GET_RSEQ_CONFIGURATION_ 0x420f
+
+struct rseq_conf_ {
+	uint64_t abi_pointer;
+	uint32_t abi_size, signature, flags, pad;
+};
+
+/* Seize a paused child and ask what want_rseq says: the signal mask, or also the rseq registration. */
+static int check_ptrace_child(bool want_rseq)
 {
+	struct rseq_conf_ conf;
 	uint64_t mask;
 	int status, ret = -1;
 	pid_t pid;
@@ -43,11 +58,63 @@ static int check_ptrace_seize(void)
 		goto out;
 	if (ptrace(PTRACE_GETSIGMASK, pid, sizeof(mask), &mask))
 		goto out;
+	if (want_rseq && ptrace(PTRACE_GET_RSEQ_CONFIGURATION_, pid, sizeof(conf), &conf) <= 0)
+		goto out;
 	ret = 0;
 out:
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, __WALL);
 	return ret;
+}
+
+static int check_ptrace_seize(void)
+{
+	return check_ptrace_child(false);
+}
+
+static int check_rseq_conf(void)
+{
+	return check_ptrace_child(true);
+}
+
+static int check_timerfd(void)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* File locks are read from /proc/PID/fdinfo (--file-locks). */
+static int check_fdinfo_lock(void)
+{
+	char path[64], *info;
+	int fd, ret = -1;
+
+	fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX))
+		goto out;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	info = read_file_at(AT_FDCWD, path, NULL);
+	ret = info && strstr(info, "lock:") ? 0 : -1;
+	free(info);
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* The network lock of --tcp-established is an nftables table. */
+static int check_nftables(void)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (!nft)
+		return -1;
+	nft_ctx_free(nft);
+	return 0;
 }
 
 static int check_kcmp(void)
@@ -85,6 +152,7 @@ static int check_map_files(void)
 	return 0;
 }
 
+/* A plain `criu check` also parses it and reports what it found (vdso_report). */
 static int check_vdso(void)
 {
 	return getauxval(AT_SYSINFO_EHDR) ? 0 : -1;
@@ -132,6 +200,10 @@ static const struct feature features[] = {
 	{ "vmsplice", check_vmsplice, true },
 	{ "process_vm_readv", check_process_vm_readv, true },
 	{ "clone3_set_tid", check_clone3, false },
+	{ "timerfd", check_timerfd, false },
+	{ "fdinfo_lock", check_fdinfo_lock, false },
+	{ "network_lock_nftables", check_nftables, false },
+	{ "get_rseq_conf", check_rseq_conf, false },
 	/* CRIU feature names this criu can't use yet */
 	{ "mem_dirty_track", check_unsupported, false },
 	{ "uffd", check_unsupported, false },
@@ -139,7 +211,6 @@ static const struct feature features[] = {
 	{ "timens", check_unsupported, false },
 	{ "tun", check_unsupported, false },
 	{ "userns", check_unsupported, false },
-	{ "fdinfo_lock", check_unsupported, false },
 	{ "seccomp_suspend", check_unsupported, false },
 	{ "seccomp_filters", check_unsupported, false },
 	{ "loginuid", check_unsupported, false },
@@ -157,16 +228,13 @@ static const struct feature features[] = {
 	{ "pidfd_store", check_unsupported, false },
 	{ "ns_pid", check_unsupported, false },
 	{ "apparmor_stacking", check_unsupported, false },
-	{ "network_lock_nftables", check_unsupported, false },
 	{ "sockopt_buf_lock", check_unsupported, false },
 	{ "memfd_hugetlb", check_unsupported, false },
 	{ "move_mount_set_group", check_unsupported, false },
 	{ "openat2", check_unsupported, false },
-	{ "get_rseq_conf", check_unsupported, false },
 	{ "ipv6_freebind", check_unsupported, false },
 	{ "can_map_vdso", check_unsupported, false },
 	{ "aio_remap", check_unsupported, false },
-	{ "timerfd", check_unsupported, false },
 	{ "lazy_pages", check_unsupported, false },
 };
 
@@ -215,6 +283,8 @@ int cr_check(struct cr_ctx *ctx)
 			}
 		}
 	}
+	if (vdso_report())
+		failed++;
 	if (failed)
 		return -ENOTSUP;
 	pr_msg("Looks good.\n");

@@ -784,6 +784,28 @@ def corrupt_ldt_images():
     finally:
         t.cleanup()
 
+@scenario
+def check_report():
+    """criu check: exit 0 on this machine, and a report of the vDSO and
+    vvar areas it found and of the functions the vDSO exports; --feature
+    answers 0 for what is supported (incl. timerfd, fdinfo_lock,
+    network_lock_nftables, get_rseq_conf), non-zero for what is not and
+    for an unknown name."""
+    out = subprocess.run([CRIU, 'check'], capture_output=True, text=True, timeout=30)
+    text = out.stdout + out.stderr
+    if out.returncode != 0:
+        raise Fail('criu check exited with %d: %s' % (out.returncode, text[-300:]))
+    for want in ('[vdso]', '[vvar]', 'AT_SYSINFO_EHDR', '__vdso_clock_gettime', 'Looks good.'):
+        if want not in text:
+            raise Fail('criu check does not report %s: %s' % (want, text[-400:]))
+    for feature, ok in (('vdso', True), ('timerfd', True), ('fdinfo_lock', True),
+                        ('network_lock_nftables', True), ('get_rseq_conf', True),
+                        ('uffd-noncoop', False), ('no_such_feature', False)):
+        rc = subprocess.run([CRIU, 'check', '--feature', feature], capture_output=True,
+                            timeout=30).returncode
+        if (rc == 0) != ok:
+            raise Fail('criu check --feature %s exited with %d' % (feature, rc))
+
 
 @scenario
 def timers_in_order():

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: GPL-2.0
+/* See exe_unmapped.h. */
+#include "exe_unmapped.h"

@@ -268,9 +268,13 @@ static inline int expect_send_error(int fd, int err, char *why, size_t len)
 /* Make a name: a path, or an abstract name if it starts with '@'. */
 static inline void sk_name_make(struct sk_name *n, const char *name)
 {
+	size_t len;
+
 	memset(n, 0, sizeof(*n));
 	n->sa.sun_family = AF_UNIX;
-	snprintf(n->sa.sun_path, sizeof(n->sa.sun_path), "%s", name);
+	len = strnlen(name, sizeof(n->sa.sun_path) - 1); /* the tests never make longer names */
+
+	memcpy(n->sa.sun_path, name, len);
 	n->len = offsetof(struct sockaddr_un, sun_path) + strlen(n->sa.sun_path);
 	if (name[0] == '@')
 		n->sa.sun_path[0] = '\0';

@@ -402,16 +402,21 @@ static int check_shared_between(struct dump_ctx *dc)
 
 static int check_outside(struct dump_ctx *dc)
 {
-	pid_t *pids = xmalloc(dc->nr_procs * sizeof(*pids));
+	pid_t *all = xmalloc(dc->nr_procs * sizeof(*all)), *live = xmalloc(dc->nr_procs * sizeof(*live));
+	struct tree_pids tp = { .all = all, .live = live, .root = dc->root };
 	size_t i;
-	int ret;
+	int ret = -ENOMEM;
 
-	if (!pids)
-		return -ENOMEM;
-	for (i = 0; i < dc->nr_procs; i++)
-		pids[i] = dc->procs[i].pid;
-	ret = fdt_check_outside(dc->fdt, pids, dc->nr_procs);
-	free(pids);
+	if (all && live) {
+		for (i = 0; i < dc->nr_procs; i++) {
+			all[tp.nr_all++] = dc->procs[i].pid;
+			if (!dc->procs[i].item->zombie)
+				live[tp.nr_live++] = dc->procs[i].pid;
+		}
+		ret = fdt_check_outside(dc->fdt, &tp, dc->cr->opts);
+	}
+	free(all);
+	free(live);
 	return ret;
 }
 

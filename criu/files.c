@@ -22,6 +22,7 @@
 
 #include "compel/infect.h"
 #include "files.h"
+#include "files-table.h"
 #include "proc-parse.h"
 #include "net-lock.h"
 #include "sk-diag.h"
@@ -77,57 +78,6 @@ const struct fd_ops *fd_ops_by_type(FdType type)
 }
 
 /* Dump side */
-
-struct fd_desc {
-	FileEntry *fe;
-	pid_t pid;
-	int fd; /* -1 for descriptions that only name a path (mappings, exe) */
-	dev_t dev;
-	ino_t ino;
-};
-
-/* A deleted file met in the tree, and the id of the entry that describes it. */
-struct ghost_seen {
-	uint64_t dev, ino;
-	uint32_t id;
-};
-
-struct file_desc_table {
-	const struct cr_options *opts;
-	int imgdir_fd;	   /* for kinds that save content images of their own */
-	struct fd_desc *d; /* in id order, as files.img lists them */
-	size_t nr, cap;
-	uint32_t next_id;
-	/*
-	 * Descriptions reached through an fd, sorted by device, inode and the
-	 * kernel's own order of open files (kcmp): finding whether an fd
-	 * shares a description already seen costs log(n) kcmp calls.
-	 */
-	size_t *by_file;
-	size_t nr_by_file, by_file_cap;
-	/* objects behind descriptions (pipes) already described */
-	uint64_t *seen;
-	size_t nr_seen, seen_cap;
-	/* memfds already described (their inodes) */
-	uint64_t *memfds;
-	size_t nr_memfds, memfds_cap;
-	/* deleted files already described */
-	struct ghost_seen *ghosts;
-	size_t nr_ghosts, ghosts_cap;
-	/* unix sockets of the system, read the first time one is met; the tree's */
-	struct unix_diag_table unix_diag;
-	uint32_t *unix_inos;
-	size_t nr_unix, unix_cap;
-	/* copies of the TCP sockets put in repair mode */
-	int *tcp_repair;
-	size_t nr_tcp_repair, tcp_repair_cap;
-	struct compel_journal *journal;
-	/* entries finished once every fd of the tree is dumped */
-	struct fd_desc *deferred;
-	size_t nr_deferred, deferred_cap;
-	/* the ptys of the tree, known before any fd is dumped */
-	struct pty_scan *ptys;
-};
 
 void fdt_set_journal(struct file_desc_table *t, struct compel_journal *j)
 {
@@ -260,163 +210,6 @@ int fdt_note_unix(struct file_desc_table *t, uint32_t ino)
 	return 0;
 }
 
-static bool pid_in(pid_t pid, const pid_t *pids, size_t nr)
-{
-	size_t i;
-
-	for (i = 0; i < nr; i++)
-		if (pids[i] == pid)
-			return true;
-	return false;
-}
-
-/* Does process pid (outside the tree) hold one of the pipes (or socket ino)? Returns its fd, or -1. */
-static int holds_object(pid_t pid, const struct file_desc_table *t, uint64_t *ino, uint32_t sock)
-{
-	char path[320], link[64];
-	struct dirent *de;
-	DIR *d;
-	int found = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while (found < 0 && (de = readdir(d))) {
-		unsigned long long n;
-		ssize_t len;
-		size_t i;
-
-		snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, de->d_name);
-		len = readlink(path, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = 0;
-		if (sock) {
-			if (sscanf(link, "socket:[%llu]", &n) == 1 && n == sock) {
-				*ino = n;
-				found = atoi(de->d_name);
-			}
-			continue;
-		}
-		if (sscanf(link, "pipe:[%llu]", &n) != 1)
-			continue;
-		for (i = 0; i < t->nr_seen; i++)
-			if (t->seen[i] == n) {
-				*ino = n;
-				found = atoi(de->d_name);
-			}
-	}
-	closedir(d);
-	return found;
-}
-
-/*
- * A pipe with an end held outside the tree would come back with that end
- * missing: refuse. (Both ends are ours once dumped; criu's own processes
- * are not outsiders.)
- */
-static bool tree_has_unix(const struct file_desc_table *t, uint32_t ino)
-{
-	size_t i;
-
-	for (i = 0; i < t->nr_unix; i++)
-		if (t->unix_inos[i] == ino)
-			return true;
-	return false;
-}
-
-/* Who outside the tree holds socket ino: a pid, or 0 if nobody has it open. */
-static pid_t outside_holder(const pid_t *tree, size_t nr, uint32_t ino, int *fd)
-{
-	struct dirent *de;
-	pid_t found = 0;
-	uint64_t n;
-	DIR *d = opendir("/proc");
-
-	if (!d)
-		return 0;
-	while (!found && (de = readdir(d))) {
-		pid_t pid = atoi(de->d_name);
-
-		if (pid <= 0 || pid == getpid() || pid_in(pid, tree, nr))
-			continue;
-		*fd = holds_object(pid, NULL, &n, ino);
-		if (*fd >= 0)
-			found = pid;
-	}
-	closedir(d);
-	return found;
-}
-
-/* A unix socket connected to one that lives on outside the tree would lose its peer. */
-static int check_unix_peers(const struct file_desc_table *t, const pid_t *tree, size_t nr)
-{
-	size_t i;
-
-	for (i = 0; i < t->nr; i++) {
-		const UnixSkEntry *u = t->d[i].fe->usk;
-		pid_t holder;
-		int fd = -1;
-
-		for (size_t k = 0; u && k < u->n_icons; k++) {
-			if (tree_has_unix(t, u->icons[k]))
-				continue;
-			holder = outside_holder(tree, nr, u->icons[k], &fd);
-			pr_err("unix socket %u (fd %d of process %d) has a connection waiting from socket %u of "
-			       "process "
-			       "%d, outside the dumped tree: it can't be restored faithfully\n",
-			       u->ino, t->d[i].fd, t->d[i].pid, u->icons[k], holder);
-			return -EBUSY;
-		}
-		if (!u || !u->has_peer || tree_has_unix(t, u->peer) || !unix_diag_find(&t->unix_diag, u->peer))
-			continue;
-		holder = outside_holder(tree, nr, u->peer, &fd);
-		pr_err("unix socket %u (fd %d of process %d) is connected to socket %u%s: it can't be restored "
-		       "faithfully\n",
-		       u->ino, t->d[i].fd, t->d[i].pid, u->peer, holder ? "" : ", not held by any process");
-		if (holder)
-			pr_err("socket %u is fd %d of process %d, outside the dumped tree\n", u->peer, fd, holder);
-		return -EBUSY;
-	}
-	return 0;
-}
-
-int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t nr)
-{
-	struct dirent *de;
-	DIR *d;
-	int ret;
-
-	ret = check_unix_peers(t, tree, nr);
-	ret = ret ?: pty_check_outside(t, tree, nr);
-	if (ret || !t->nr_seen)
-		return ret;
-	d = opendir("/proc");
-	if (!d) {
-		pr_perror("can't list /proc");
-		return -errno;
-	}
-	while (!ret && (de = readdir(d))) {
-		pid_t pid = atoi(de->d_name);
-		uint64_t ino;
-		int fd;
-
-		/* criu's guard (its child) holds none of the tree's fds */
-		if (pid <= 0 || pid == getpid() || pid_in(pid, tree, nr))
-			continue;
-		fd = holds_object(pid, t, &ino, 0);
-		if (fd < 0)
-			continue;
-		pr_err("pipe:[%llu] of the tree is also held by process %d (fd %d), outside the dumped tree: it can't "
-		       "be restored faithfully\n",
-		       (unsigned long long)ino, pid, fd);
-		ret = -EBUSY;
-	}
-	closedir(d);
-	return ret;
-}
-
 bool fdt_first_memfd(struct file_desc_table *t, uint64_t ino)
 {
 	size_t i;
@@ -505,6 +298,11 @@ static int fd_desc_cmp(const struct fd_desc *d, pid_t pid, int fd, const struct 
 		return 0;
 	if (ret == 1 || ret == 2)
 		return ret == 1 ? -1 : 1;
+	if (errno == ESRCH || errno == EBADF) {
+		/* an outsider that exited or closed the fd meanwhile: the caller skips it */
+		*err = -ESRCH;
+		return 0;
+	}
 	pr_perror("kcmp of fd %d of %d and fd %d of %d", d->fd, d->pid, fd, pid);
 	*err = -EIO;
 	return 0;
@@ -535,6 +333,28 @@ static FileEntry *fdt_find_shared(struct file_desc_table *t, pid_t pid, int fd, 
 			hi = mid;
 	}
 	*slot = lo;
+	return NULL;
+}
+
+struct fd_desc *fdt_lookup(const struct file_desc_table *t, pid_t pid, int fd, const struct stat *st, int *err)
+{
+	size_t lo = 0, hi = t->nr_by_file;
+
+	*err = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct fd_desc *d = &t->d[t->by_file[mid]];
+		int c = fd_desc_cmp(d, pid, fd, st, err);
+
+		if (*err)
+			return NULL;
+		if (c == 0)
+			return d;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -925,6 +745,11 @@ static int validate_file_entry(const FileEntry *fe, size_t idx)
 		pr_err("files.img: entry %zu (id %u): bad path or id\n", idx, fe->id);
 		return -EINVAL;
 	}
+	if (fe->external && (!fe->external[0] || strlen(fe->external) >= PATH_MAX)) {
+		pr_err("files.img: entry %zu (id %u): external key of %zu characters\n", idx, fe->id,
+		       strlen(fe->external));
+		return -EINVAL;
+	}
 	return ops->validate ? ops->validate(fe, idx) : 0;
 }
 
@@ -1031,6 +856,44 @@ const char *files_entry_path(const FileEntry *fe)
 	return fe->reg ? fe->reg->path : "?";
 }
 
+/* Kinds restore can open again by themselves, as the tree's own, when no --inherit-fd gives them. */
+static bool reopenable(const FileEntry *fe)
+{
+	return fe->type == FD_TYPE__FD_REG || fe->type == FD_TYPE__FD_TTY_EXT;
+}
+
+/*
+ * A description the tree shared with the outside at the dump: the fd
+ * --inherit-fd names by its key, or, for files, opened again by path.
+ * Returns the fd, or 0 to open it as usual.
+ */
+static int open_external(const FileEntry *fe, const struct cr_options *opts)
+{
+	int i, fd;
+
+	for (i = 0; i < opts->nr_inherit_fds; i++) {
+		if (strcmp(opts->inherit_fds[i].key, fe->external))
+			continue;
+		fd = fcntl(opts->inherit_fds[i].fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			pr_perror("--inherit-fd fd[%d]:%s: criu has no fd %d", opts->inherit_fds[i].fd, fe->external,
+				  opts->inherit_fds[i].fd);
+			return -EBADF;
+		}
+		pr_info("file id %u: %s from --inherit-fd fd[%d]\n", fe->id, fe->external, opts->inherit_fds[i].fd);
+		return fd;
+	}
+	if (reopenable(fe)) {
+		pr_info("file id %u (%s) was shared with the outside: opened again as the tree's own\n", fe->id,
+			fe->external);
+		return 0;
+	}
+	pr_err("file id %u (%s) was shared with a process outside the tree at the dump: give it with --inherit-fd "
+	       "fd[N]:%s\n",
+	       fe->id, fe->external, fe->external);
+	return -ENOENT;
+}
+
 int files_open_masters(struct file_set *set, const struct task_files *tf, pid_t pid, int min_fd,
 		       const struct cr_options *opts)
 {
@@ -1043,7 +906,9 @@ int files_open_masters(struct file_set *set, const struct task_files *tf, pid_t 
 
 		if (set->masters[idx] >= 0)
 			continue;
-		fd = fd_ops_by_type(fe->type)->open(fe, set, opts);
+		fd = fe->external ? open_external(fe, opts) : 0;
+		if (!fd)
+			fd = fd_ops_by_type(fe->type)->open(fe, set, opts);
 		if (fd < 0) {
 			pr_err("can't open file id %u for fd %u of the tree\n", fe->id, tf->fds[i]->fd);
 			return fd;

@@ -30,6 +30,9 @@ enum {
 	OPT_TCP_ESTABLISHED,
 	OPT_GHOST_LIMIT,
 	OPT_VERSION,
+	OPT_INHERIT_FD,
+	OPT_EXTERNAL,
+	OPT_ALLOW_OUTSIDE_SHARING,
 	OPT_UNSUPPORTED, /* every option from here on is known but not supported */
 };
 
@@ -74,8 +77,9 @@ static const struct option long_opts[] = {
 	{ "cgroup-props-file", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "cgroup-dump-controller", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "cgroup-yard", required_argument, NULL, OPT_UNSUPPORTED },
-	{ "external", required_argument, NULL, OPT_UNSUPPORTED },
-	{ "inherit-fd", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "external", required_argument, NULL, OPT_EXTERNAL },
+	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
+	{ "allow-outside-sharing", no_argument, NULL, OPT_ALLOW_OUTSIDE_SHARING },
 	{ "ext-mount-map", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "enable-external-sharing", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "enable-external-masters", no_argument, NULL, OPT_UNSUPPORTED },
@@ -274,6 +278,46 @@ static int parse_verbosity(struct cr_options *opts, const char *arg)
 	return 0;
 }
 
+/* fd[N]:KEY, as CRIU takes it */
+static int parse_inherit_fd(const char *arg, struct cr_options *opts)
+{
+	struct inherit_fd *n;
+	int fd, len = 0;
+
+	if (sscanf(arg, "fd[%d]:%n", &fd, &len) != 1 || !len || fd < 0 || !arg[len]) {
+		pr_err("bad --inherit-fd '%s': it is fd[N]:KEY, for example fd[3]:pipe:[12345]\n", arg);
+		return -1;
+	}
+	n = xrealloc(opts->inherit_fds, sizeof(*n) * (opts->nr_inherit_fds + 1));
+	if (!n)
+		return -1;
+	opts->inherit_fds = n;
+	n[opts->nr_inherit_fds].fd = fd;
+	n[opts->nr_inherit_fds].key = (char *)arg + len;
+	opts->nr_inherit_fds++;
+	return 0;
+}
+
+/* Only the kinds of --external we honour; CRIU's others (mnt[], dev[], net[], ...) are refused by name. */
+static int parse_external(const char *arg, struct cr_options *opts)
+{
+	unsigned long long ino;
+	char **n;
+	int len = 0;
+
+	if ((sscanf(arg, "pipe:[%llu]%n", &ino, &len) != 1 && sscanf(arg, "socket:[%llu]%n", &ino, &len) != 1) ||
+	    arg[len]) {
+		pr_err("--external %s is not supported yet: only pipe:[INODE] and socket:[INODE]\n", arg);
+		return -1;
+	}
+	n = xrealloc(opts->externals, sizeof(*n) * (opts->nr_externals + 1));
+	if (!n)
+		return -1;
+	opts->externals = n;
+	n[opts->nr_externals++] = (char *)arg;
+	return 0;
+}
+
 static int apply_option(struct cr_options *opts, int c, const char *arg, const char *name)
 {
 	long v;
@@ -363,6 +407,13 @@ static int apply_option(struct cr_options *opts, int c, const char *arg, const c
 		break;
 	case OPT_FREEZE_CGROUP:
 		opts->freeze_cgroup = (char *)arg;
+		break;
+	case OPT_INHERIT_FD:
+		return parse_inherit_fd(arg, opts);
+	case OPT_EXTERNAL:
+		return parse_external(arg, opts);
+	case OPT_ALLOW_OUTSIDE_SHARING:
+		opts->allow_outside_sharing = true;
 		break;
 	case OPT_UNSUPPORTED:
 		if (!opts->unsupported)

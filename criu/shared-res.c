@@ -87,3 +87,72 @@ int check_shared_task_resources(const pid_t *tree, size_t nr)
 	free(pids);
 	return ret;
 }
+
+/* kcmp order of the outsider against pid: <0, 0, >0; *gone if it can't be compared (exited). */
+static int kcmp_order(pid_t pid, pid_t outsider, int type, bool *gone)
+{
+	long r = syscall(SYS_kcmp, pid, outsider, type, 0, 0);
+
+	if (r < 0) {
+		*gone = true;
+		return 0;
+	}
+	return r == 0 ? 0 : r == 1 ? 1 : -1;
+}
+
+/* The tree process (sorted by kind k) that shares kind k with outsider, or 0. */
+static pid_t find_sharer(const pid_t *sorted, size_t nr, pid_t outsider, int k)
+{
+	size_t lo = 0, hi = nr;
+	bool gone = false;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = kcmp_order(sorted[mid], outsider, kinds[k].type, &gone);
+
+		if (gone)
+			return 0;
+		if (c == 0)
+			return sorted[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+int check_task_resources_outside(const pid_t *tree, size_t nr, const pid_t *out, size_t nr_out)
+{
+	pid_t *pids, sharer;
+	size_t k, i;
+	int ret = 0;
+
+	if (!nr || !nr_out)
+		return 0;
+	pids = xmalloc(nr * sizeof(*pids));
+	if (!pids)
+		return -ENOMEM;
+	for (k = 0; k < ARRAY_SIZE(kinds) && !ret; k++) {
+		struct kcmp_sort ks = { .type = kinds[k].type };
+
+		memcpy(pids, tree, nr * sizeof(*pids));
+		qsort_r(pids, nr, sizeof(*pids), cmp_by, &ks);
+		if (ks.error) {
+			pr_err("kcmp failed while comparing the processes of the tree: %d\n", ks.error);
+			ret = ks.error;
+			break;
+		}
+		for (i = 0; i < nr_out && !ret; i++) {
+			sharer = find_sharer(pids, nr, out[i], k);
+			if (!sharer)
+				continue;
+			pr_err("process %d of the tree shares %s with process %d, outside the dumped tree: it can't be "
+			       "restored faithfully\n",
+			       sharer, kinds[k].what, out[i]);
+			ret = -EBUSY;
+		}
+	}
+	free(pids);
+	return ret;
+}

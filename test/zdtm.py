@@ -265,53 +265,115 @@ def dump_freeze_cgroup():
         thaw_cgroup(other, remove=True)
 
 
+def first_child(pid):
+    with open('/proc/%d/task/%d/children' % (pid, pid)) as f:
+        kids = f.read().split()
+    if not kids:
+        raise Fail('process %d has no child' % pid)
+    return int(kids[0])
+
+
 @negative
-def dump_pipe_outside():
-    """A pipe the test shares with a process outside its tree (its stdout
-    is a pipe whose read end the harness keeps): the dump must be refused,
-    naming the pipe and the outside pid, and the test must go on and pass."""
-    t = TestRun('busyloop', 'neg_dump_pipe_outside')
+def dump_shared_outside():
+    """Subtrees that share something with the rest of their tree, which is
+    then outside the dump: a pipe and a file description (pipe_shared_tree),
+    a unix socket pair (unix_shared_tree), a regular file description
+    (files_shared_append), an fd table (refused_clone_files). criu dump -t
+    CHILD must be refused naming the resource and the outside process, and
+    the whole tree must go on and pass its own check."""
+    for name, word in (('pipe_shared_tree', 'pipe:['), ('unix_shared_tree', 'unix socket'),
+                       ('files_shared_append', 'same open file'), ('refused_clone_files', 'fd table')):
+        t = TestRun(name, 'neg_dump_shared_outside')
+        try:
+            t.start()
+            child = first_child(t.pid)
+            outdir = os.path.join(t.out, 'img-' + name)
+            os.makedirs(outdir, exist_ok=True)
+            expect_fail([CRIU, 'dump', '-t', str(child), '-D', outdir], 'criu dump of a child of ' + name,
+                        outdir)
+            with open(os.path.join(outdir, 'criu.err')) as f:
+                err = f.read()
+            if word not in err or 'outside' not in err:
+                raise Fail('%s: the refusal does not name the %s shared with the outside: %r' %
+                           (name, word, err[-300:]))
+            note('%s: %s' % (name, err.strip().splitlines()[0]))
+            t.stop_and_check('after the refused dump of its child %d' % child)
+        finally:
+            t.cleanup()
+
+
+def stdio_external(t, theirs_fd, kind):
+    """Dump t, whose stdout is one end of a pipe or socket pair the harness
+    holds: the fd is recorded as external; a restore without --inherit-fd
+    fails naming the key; with --inherit-fd fd[N]:KEY the restored test has
+    the harness's object again, and passes."""
+    t.start()
+    key = os.readlink('/proc/%d/fd/1' % t.pid)
+    t.dump()
+    t.wait_gone()
+    shown = subprocess.run([CRIU, 'show', os.path.join(t.img, 'files.img')], capture_output=True,
+                           text=True).stdout
+    if '"external": "%s"' % key not in shown:
+        raise Fail('files.img does not record %s as external' % key)
+    rc, secs = t.restore(timeout=NEG_TIMEOUT, outname='restore-no-inherit.out')
+    with open(os.path.join(t.out, 'restore-no-inherit.out'), errors='replace') as f:
+        err = f.read()
+    if rc == 0:
+        raise Fail('restore without --inherit-fd succeeded')
+    if '--inherit-fd' not in err or key not in err:
+        raise Fail('the refusal does not ask for --inherit-fd with %s: %r' % (key, err[-300:]))
+    deadline = time.monotonic() + 2
+    while proc_state(t.pid) is not None and time.monotonic() < deadline:
+        reap(t.pid)
+        time.sleep(0.01)
+    if proc_state(t.pid) is not None:
+        raise Fail('the failed restore left process %d' % t.pid)
+    fd = os.dup(theirs_fd)
+    try:
+        t.restore_ok(extra=['--inherit-fd', 'fd[%d]:%s' % (fd, key)], pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    now = os.readlink('/proc/%d/fd/1' % t.pid)
+    if now != key:
+        raise Fail('after restore the test\'s stdout is %s, not the %s %s' % (now, kind, key))
+    t.stop_and_check('restored with its stdout from --inherit-fd')
+
+
+@negative
+def stdio_pipe_external():
+    """The root's stdout is a pipe whose read end the harness keeps (as a
+    shell or a container runtime does): the dump records it as external
+    (pipe:[INODE]) instead of refusing, and restore takes it back from
+    --inherit-fd."""
+    t = TestRun('busyloop', 'neg_stdio_pipe_external')
     rfd, wfd = os.pipe()
     null = os.open('/dev/null', os.O_RDONLY)
+    keep = os.dup(wfd)
     t.stdio = lambda: (null, wfd, wfd)    # start() closes these once the test has them
     try:
-        t.start()
-        t.snapshot_maps()
-        expect_fail([CRIU, 'dump', '-t', str(t.pid), '-D', t.out], 'criu dump', t.out)
-        with open(os.path.join(t.out, 'criu.err')) as f:
-            err = f.read()
-        if 'pipe:[' not in err or str(MY_PID) not in err:
-            raise Fail('the refusal does not name the pipe and process %d: %r' % (MY_PID, err[-300:]))
-        note(err.strip().splitlines()[0])
-        expect_untouched(t, 'after the refused dump')
+        stdio_external(t, keep, 'pipe')
     finally:
         os.close(rfd)
+        os.close(keep)
         t.cleanup()
 
 
 @negative
-def dump_unix_outside():
-    """A unix socket pair with one end in the test (its stdout) and the
-    other kept by the harness: the dump must be refused, naming the socket
-    and the outside pid, and the test must go on and pass."""
-    t = TestRun('busyloop', 'neg_dump_unix_outside')
+def stdio_socket_external():
+    """The same with a unix socket pair whose other end the harness keeps:
+    recorded as socket:[INODE], given back with --inherit-fd."""
+    t = TestRun('busyloop', 'neg_stdio_socket_external')
     ours, theirs = socket.socketpair()
     null = os.open('/dev/null', os.O_RDONLY)
     out = os.dup(theirs.fileno())
+    keep = os.dup(theirs.fileno())
     theirs.close()
     t.stdio = lambda: (null, out, out)    # start() closes these once the test has them
     try:
-        t.start()
-        t.snapshot_maps()
-        expect_fail([CRIU, 'dump', '-t', str(t.pid), '-D', t.out], 'criu dump', t.out)
-        with open(os.path.join(t.out, 'criu.err')) as f:
-            err = f.read()
-        if 'unix socket' not in err or str(MY_PID) not in err:
-            raise Fail('the refusal does not name the socket and process %d: %r' % (MY_PID, err[-300:]))
-        note(err.strip().splitlines()[0])
-        expect_untouched(t, 'after the refused dump')
+        stdio_external(t, keep, 'socket')
     finally:
         ours.close()
+        os.close(keep)
         t.cleanup()
 
 

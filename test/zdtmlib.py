@@ -604,7 +604,7 @@ class TestRun:
 
     # -- criu
 
-    def criu(self, args, outname, timeout, tty=False, env=None):
+    def criu(self, args, outname, timeout, tty=False, env=None, pass_fds=()):
         """Run criu; its stdout and stderr go to OUT/outname (or the tty).
         Returns (exit code, seconds); a timeout kills it and fails."""
         outpath = os.path.join(self.out, outname)
@@ -620,7 +620,8 @@ class TestRun:
         start = time.monotonic()
         try:
             proc = subprocess.Popen([CRIU] + args, cwd=ROOT, stdin=fds[0], stdout=fds[1],
-                                    stderr=fds[2], env=dict(os.environ, **(env or {})))
+                                    stderr=fds[2], env=dict(os.environ, **(env or {})),
+                                    pass_fds=pass_fds)
         except OSError as e:
             raise Fail('cannot run %s: %s' % (CRIU, e))
         finally:
@@ -648,13 +649,14 @@ class TestRun:
             raise Fail('criu dump exited with %d' % rc)
         return secs
 
-    def restore(self, imgdir=None, timeout=RESTORE_TIMEOUT, outname='restore.out', env=None):
+    def restore(self, imgdir=None, timeout=RESTORE_TIMEOUT, outname='restore.out', env=None,
+                extra=(), pass_fds=()):
         """criu restore -d; returns (exit code, seconds) without judging."""
         imgdir = imgdir or self.img
         self.add_log('restore.log', os.path.join(imgdir, 'restore.log'))
         args = ['restore', '-D', imgdir, '-d', '-o', 'restore.log', '-v4',
-                '--pidfile', 'restore.pid'] + self.flags('restore')
-        return self.criu(args, outname, timeout, tty=True, env=env)
+                '--pidfile', 'restore.pid'] + self.flags('restore') + list(extra)
+        return self.criu(args, outname, timeout, tty=True, env=env, pass_fds=pass_fds)
 
     def restore_attached(self):
         """criu restore without -d, left running as the test's parent."""
@@ -692,11 +694,11 @@ class TestRun:
         if rc != 0:
             raise Fail('criu restore (attached) exited with %d, the test exited with 0' % rc)
 
-    def restore_ok(self, env=None):
+    def restore_ok(self, env=None, extra=(), pass_fds=()):
         if self.opts.get('attached'):
             rc, secs = self.restore_attached()
         else:
-            rc, secs = self.restore(env=env)
+            rc, secs = self.restore(env=env, extra=extra, pass_fds=pass_fds)
         if rc != 0:
             raise Fail('criu restore exited with %d' % rc)
         pid = self.read_pid(os.path.join(self.img, 'restore.pid'))

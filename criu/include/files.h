@@ -77,8 +77,21 @@ int fdt_ghost_id(struct file_desc_table *t, uint64_t dev, uint64_t ino, uint32_t
 struct pty_scan;
 struct pty_scan *fdt_ptys(const struct file_desc_table *t);
 void fdt_set_ptys(struct file_desc_table *t, struct pty_scan *s);
-/* Refuse what the tree shares with a process outside it (pipes, unix sockets, ptys). */
-int fdt_check_outside(const struct file_desc_table *t, const pid_t *tree, size_t nr);
+/* The processes of the dumped tree, for the check against the outside. */
+struct tree_pids {
+	const pid_t *all; /* zombies too */
+	size_t nr_all;
+	const pid_t *live;
+	size_t nr_live;
+	pid_t root;
+};
+
+/*
+ * What the tree shares with processes outside it (outside.c): refused,
+ * or marked external (the root's stdio, --external), or allowed
+ * (--allow-outside-sharing).
+ */
+int fdt_check_outside(struct file_desc_table *t, const struct tree_pids *tp, const struct cr_options *opts);
 
 const struct fd_ops *fd_ops_by_type(FdType type);
 

@@ -29,6 +29,12 @@ enum cr_command {
 	CMD_EXEC,
 };
 
+/* --inherit-fd fd[N]:KEY: criu's fd N stands for the external resource KEY. */
+struct inherit_fd {
+	int fd;
+	char *key;
+};
+
 /*
  * Every option of a run, filled by the command line (and later by an RPC
  * request). Nothing else keeps run-wide settings.
@@ -50,6 +56,13 @@ struct cr_options {
 	bool allow_file_changes; /* --allow-file-changes: restore over files changed since the dump */
 	bool tcp_established;	 /* --tcp-established */
 	uint64_t ghost_limit;	 /* --ghost-limit: largest deleted file whose content a dump saves */
+	/* restore: --inherit-fd, in the order given */
+	struct inherit_fd *inherit_fds;
+	int nr_inherit_fds;
+	/* dump: --external KEY, resources the tree shares with outsiders that are allowed (pipe:[N], socket:[N]) */
+	char **externals;
+	int nr_externals;
+	bool allow_outside_sharing; /* --allow-outside-sharing: dump what outsiders share as the tree's own */
 	bool restore_detached;
 	bool restore_sibling;
 	char *root;

@@ -7,5 +7,7 @@
 
 /* Refuse processes of the tree (live ones) that share memory, fd table, fs or handlers. */
 int check_shared_task_resources(const pid_t *tree, size_t nr);
+/* Refuse live processes of the tree that share one of those with a process outside it (out). */
+int check_task_resources_outside(const pid_t *tree, size_t nr, const pid_t *out, size_t nr_out);
 
 #endif

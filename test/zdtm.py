@@ -340,6 +340,69 @@ def stdio_external(t, theirs_fd, kind):
 
 
 @negative
+def outside_pipe_external():
+    """A subtree whose pipe goes to its parent, outside the dump
+    (outside_pipe: the child writes numbers, the parent reads them). criu
+    dump -t CHILD is refused naming the pipe and the parent; with
+    --allow-outside-sharing (and -R) it goes through with a warning; with
+    --external pipe:[INODE] the pipe is recorded as external, and restore
+    with --inherit-fd gives the child the same pipe back: the parent reads
+    on, every number in order."""
+    t = TestRun('outside_pipe', 'neg_outside_pipe_external')
+    wend = -1
+    try:
+        t.start()
+        child = first_child(t.pid)
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                key = os.readlink('/proc/%d/fd/5' % child)
+                break
+            except FileNotFoundError:    # the child has not moved its end to fd 5 yet
+                if time.monotonic() > deadline:
+                    raise Fail('child %d never got its fd 5' % child)
+                time.sleep(0.005)
+        refused = os.path.join(t.out, 'img-refused')
+        os.makedirs(refused, exist_ok=True)
+        expect_fail([CRIU, 'dump', '-t', str(child), '-D', refused], 'criu dump of the child', refused)
+        with open(os.path.join(refused, 'criu.err')) as f:
+            err = f.read()
+        if key not in err or str(t.pid) not in err:
+            raise Fail('the refusal does not name %s and process %d: %r' % (key, t.pid, err[-300:]))
+        allowed = os.path.join(t.out, 'img-allowed')
+        os.makedirs(allowed, exist_ok=True)
+        rc, _ = t.criu(['dump', '-t', str(child), '-D', allowed, '-o', 'dump.log', '-v4', '-R',
+                        '--allow-outside-sharing'], 'dump-allowed.out', DUMP_TIMEOUT)
+        with open(os.path.join(allowed, 'dump.log'), errors='replace') as f:
+            if rc != 0 or '--allow-outside-sharing' not in f.read():
+                raise Fail('dump with --allow-outside-sharing: exit %d, or no warning in its log' % rc)
+        # the harness's own way in to the pipe, for --inherit-fd (taken now: it would be one more outsider)
+        wend = os.open('/proc/%d/fd/5' % child, os.O_WRONLY)
+        img = os.path.join(t.out, 'img-child')
+        os.makedirs(img, exist_ok=True)
+        rc, _ = t.criu(['dump', '-t', str(child), '-D', img, '-o', 'dump.log', '-v4', '--external', key],
+                       'dump-child.out', DUMP_TIMEOUT)
+        if rc != 0:
+            raise Fail('criu dump -t %d --external %s exited with %d' % (child, key, rc))
+        deadline = time.monotonic() + 5
+        while proc_state(child) is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        rc, _ = t.restore(imgdir=img, extra=['--inherit-fd', 'fd[%d]:%s' % (wend, key)], pass_fds=(wend,))
+        if rc != 0:
+            raise Fail('restore of the child with --inherit-fd exited with %d' % rc)
+        t.pids.add(child)
+        if t.read_pid(os.path.join(img, 'restore.pid')) != child:
+            raise Fail('the child came back with another pid')
+        os.close(wend)
+        wend = -1
+        t.stop_and_check('its child restored alone with the pipe from --inherit-fd')
+    finally:
+        if wend >= 0:
+            os.close(wend)
+        t.cleanup()
+
+
+@negative
 def stdio_pipe_external():
     """The root's stdout is a pipe whose read end the harness keeps (as a
     shell or a container runtime does): the dump records it as external

@@ -15,6 +15,8 @@ are measured (test/bench/bounds):
 Then the fixed cost: dump and restore of a tiny process, min of 10. Then
 a tree: a process with 64 MiB and 100 children sharing it copy-on-write,
 against 101 times the tiny process's cost and one copy of the memory.
+Then the check against the processes outside the tree, for a process with
+1000 fds, against a bare stat of every fd of the system.
 Every process started is killed by its pid at the end.
 """
 
@@ -56,14 +58,14 @@ def timed(cmd, timeout=300):
 class Target:
     """A memhog process, started with the zdtm protocol."""
 
-    def __init__(self, name, mb, forks=0):
+    def __init__(self, name, mb, forks=0, fds=0):
         self.dir = os.path.join(OUT, name)
         os.makedirs(self.dir, exist_ok=True)
         self.pidfile = os.path.join(self.dir, 'memhog.pid')
         self.outfile = os.path.join(self.dir, 'memhog.out')
         log = os.open(os.path.join(self.dir, 'memhog.log'),
                       os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        env = dict(os.environ, BENCH_MB=str(mb), BENCH_FORKS=str(forks))
+        env = dict(os.environ, BENCH_MB=str(mb), BENCH_FORKS=str(forks), BENCH_FDS=str(fds))
         launcher = subprocess.Popen([os.path.join(BENCH_BIN, 'memhog'),
                                      '--pidfile=' + self.pidfile, '--outfile=' + self.outfile],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
@@ -74,10 +76,10 @@ class Target:
         with open(self.pidfile) as f:
             self.pid = int(f.read())
 
-    def dump(self, img):
+    def dump(self, img, extra=()):
         shutil.rmtree(img, ignore_errors=True)
         os.makedirs(img)
-        secs = timed([CRIU, 'dump', '-t', str(self.pid), '-D', img])
+        secs = timed([CRIU, 'dump', '-t', str(self.pid), '-D', img] + list(extra))
         # every pid of the tree must be free (reaped: we are the subreaper) for the restore
         deadline = time.monotonic() + 10
         for pid in zdtm.read_image_pids(os.path.join(img, 'pstree.img')) or [self.pid]:
@@ -173,6 +175,32 @@ def tree_rounds(mb, forks, runs):
     return min(dumps[1:]), min(restores[1:]), size
 
 
+def outside_rounds(nfds, runs):
+    """A process with nfds fds: the dump's check against every other process
+    of the system (its own log line), beside the whole dump and beside a bare
+    stat of every fd of the system (the least that check must do)."""
+    target = Target('fds', 0, fds=nfds)
+    img = os.path.join(OUT, 'img-fds')
+    best = {}
+    for i in range(runs + 1):
+        fig = {'dump': target.dump(img, ['-v4', '-o', 'dump.log'])}
+        with open(os.path.join(img, 'dump.log')) as f:
+            line = [ln for ln in f if 'outside check:' in ln][-1]
+        fig['check'] = float(line.split(' in ')[-1].split()[0]) / 1000
+        fig['outside_fds'] = int(line.split('processes, ')[1].split()[0])
+        target.restore(img)
+        scan, nfds_sys = run([os.path.join(BENCH_BIN, 'bounds'), 'fdscan', str(target.pid)]).split()
+        fig['scan'] = float(scan)
+        fig['system_fds'] = int(nfds_sys)
+        if i == 0:
+            continue
+        for k, v in fig.items():
+            best[k] = min(best.get(k, v), v)
+    target.finish()
+    shutil.rmtree(img, ignore_errors=True)
+    return best
+
+
 def mbps(nbytes, secs):
     return nbytes / 1e6 / secs if secs > 0 else float('inf')
 
@@ -184,6 +212,7 @@ def main():
     parser.add_argument('--tiny', type=int, default=10, help='rounds for the fixed cost')
     parser.add_argument('--tree-forks', type=int, default=100, help='children in the tree')
     parser.add_argument('--tree-mb', type=int, default=64, help='memory the tree shares, MiB')
+    parser.add_argument('--fds', type=int, default=1000, help='fds of the process for the outside check')
     args = parser.parse_args()
 
     for path in (CRIU, os.path.join(BENCH_BIN, 'memhog'), os.path.join(BENCH_BIN, 'bounds')):
@@ -199,6 +228,7 @@ def main():
         best, size = big_rounds(mb, args.runs)
         tiny_dump, tiny_restore = tiny_rounds(args.tiny)
         tree = tree_rounds(args.tree_mb, args.tree_forks, args.runs)
+        outside = outside_rounds(args.fds, args.runs)
     except (BenchError, subprocess.TimeoutExpired, OSError) as e:
         print('bench failed: %s' % e, file=sys.stderr)
         return 1
@@ -226,6 +256,12 @@ def main():
              tree[1], tree[1] / (nproc * tiny_restore), nproc))
     print('tree pages images: %.1f MiB (one copy of the memory: %d MiB, a copy per process: %d MiB)'
           % (tree[2] / (1 << 20), args.tree_mb, args.tree_mb * nproc))
+    print('check against the outside, a process with %d fds: %.2f ms (%d fds of other processes '
+          'compared); bare stat of the %d fds of the other processes %.2f ms (ratio %.2f); whole '
+          'dump %.1f ms (the check is %.0f%%)'
+          % (args.fds, outside['check'] * 1000, outside['outside_fds'], outside['system_fds'],
+             outside['scan'] * 1000, outside['check'] / outside['scan'], outside['dump'] * 1000,
+             100 * outside['check'] / outside['dump']))
     shutil.rmtree(OUT, ignore_errors=True)
     return 0
 

@@ -5,8 +5,12 @@
  *	bounds write FILE MIB	write(2) MIB MiB from a filled buffer to FILE
  *	bounds memcpy MIB	memcpy MIB MiB between two filled buffers
  *	bounds read FILE...	read the files to the end (1 MiB reads)
+ *	bounds fdscan PID	stat every fd of every process but PID (/proc/P/fd/N),
+ *				which the check against the outside must do at least
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +106,31 @@ static int do_read(int n, char **files)
 	return 0;
 }
 
+static int do_fdscan(int skip)
+{
+	DIR *procs = opendir("/proc"), *fds;
+	struct dirent *p, *f;
+	unsigned long n = 0;
+	char path[300];
+	struct stat st;
+	double t = now();
+
+	while (procs && (p = readdir(procs))) {
+		if (atoi(p->d_name) <= 0 || atoi(p->d_name) == skip || atoi(p->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		fds = opendir(path);
+		while (fds && (f = readdir(fds)))
+			n += f->d_name[0] != '.' && !fstatat(dirfd(fds), f->d_name, &st, 0);
+		if (fds)
+			closedir(fds);
+	}
+	if (procs)
+		closedir(procs);
+	printf("%.6f %lu\n", now() - t, n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "write"))
@@ -110,6 +139,8 @@ int main(int argc, char **argv)
 		return do_memcpy(strtoul(argv[2], NULL, 10) << 20);
 	if (argc >= 3 && !strcmp(argv[1], "read"))
 		return do_read(argc - 2, argv + 2);
+	if (argc == 3 && !strcmp(argv[1], "fdscan"))
+		return do_fdscan(atoi(argv[2]));
 	fprintf(stderr, "usage: bounds write FILE MIB | memcpy MIB | read FILE...\n");
 	return 2;
 }

@@ -5,8 +5,12 @@
  * different. On SIGTERM it checks a sample of every page and passes.
  * With BENCH_FORKS=N it forks N children first, which share that memory
  * copy-on-write and check it too on SIGTERM; it passes if they all did.
+ * With BENCH_FDS=N it holds N more fds: pipe ends, /dev/null and eventfds
+ * in turn (for the cost of comparing them with the rest of the system).
  */
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +71,29 @@ static int reap_children(pid_t *kids, size_t n)
 	return bad;
 }
 
+/* n fds: a pipe's two ends, /dev/null, an eventfd, ... */
+static void open_fds(size_t n)
+{
+	size_t i = 0;
+	int p[2];
+
+	while (i < n) {
+		if (i % 4 == 0 && i + 1 < n) {
+			if (pipe(p))
+				fail_errno("pipe");
+			i += 2;
+		} else if (i % 4 == 2) {
+			if (open("/dev/null", O_RDONLY) < 0)
+				fail_errno("open");
+			i++;
+		} else {
+			if (eventfd(0, 0) < 0)
+				fail_errno("eventfd");
+			i++;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	size_t size = 1024UL << 20, npages, i, j, nkids = 0;
@@ -91,6 +118,9 @@ int main(int argc, char **argv)
 	env = getenv("BENCH_FORKS");
 	if (env)
 		nkids = strtoul(env, NULL, 10);
+	env = getenv("BENCH_FDS");
+	if (env)
+		open_fds(strtoul(env, NULL, 10));
 	kids = fork_children(mem, npages, nkids);
 	test_daemon();
 	test_waitsig();

@@ -229,13 +229,12 @@ static int run_parasite(struct dump_ctx *dc, struct proc_dump *pd)
 	return ret ?: mem_dump_pages(&pd->ic, pd->pid, dc->cr->imgdir_fd, &pd->mm);
 }
 
-/* Everything about one process while it is frozen; it is cured before the next one. */
+/* What only the task can tell, and its memory; it is cured before the next one. */
 static int dump_one(struct dump_ctx *dc, struct proc_dump *pd)
 {
 	int ret;
 
-	ret = collect_task(dc, pd);
-	ret = ret ?: run_parasite(dc, pd);
+	ret = run_parasite(dc, pd);
 	if (!ret) {
 		ret = compel_cure(&pd->ic);
 		pd->cured = true;
@@ -403,20 +402,24 @@ static int check_shared_between(struct dump_ctx *dc)
 static int check_outside(struct dump_ctx *dc)
 {
 	pid_t *all = xmalloc(dc->nr_procs * sizeof(*all)), *live = xmalloc(dc->nr_procs * sizeof(*live));
-	struct tree_pids tp = { .all = all, .live = live, .root = dc->root };
+	const struct proc_vmas **vmas = xmalloc(dc->nr_procs * sizeof(*vmas));
+	struct tree_pids tp = { .all = all, .live = live, .vmas = vmas, .root = dc->root };
 	size_t i;
 	int ret = -ENOMEM;
 
-	if (all && live) {
+	if (all && live && vmas) {
 		for (i = 0; i < dc->nr_procs; i++) {
 			all[tp.nr_all++] = dc->procs[i].pid;
-			if (!dc->procs[i].item->zombie)
-				live[tp.nr_live++] = dc->procs[i].pid;
+			if (dc->procs[i].item->zombie)
+				continue;
+			vmas[tp.nr_live] = &dc->procs[i].vmas;
+			live[tp.nr_live++] = dc->procs[i].pid;
 		}
 		ret = fdt_check_outside(dc->fdt, &tp, dc->cr->opts);
 	}
 	free(all);
 	free(live);
+	free(vmas);
 	return ret;
 }
 
@@ -509,11 +512,15 @@ static int dump_tree(struct dump_ctx *dc)
 	}
 	ret = check_shared_between(dc);
 	ret = ret ?: scan_ptys(dc);
+	/* Everything /proc tells of every process first: what is refused is refused before any parasite goes in. */
 	for (i = 0; i < dc->nr_procs && !ret; i++)
-		ret = dc->procs[i].item->zombie ? dump_zombie(&dc->procs[i]) : dump_one(dc, &dc->procs[i]);
+		ret = dc->procs[i].item->zombie ? dump_zombie(&dc->procs[i]) : collect_task(dc, &dc->procs[i]);
 	ret = ret ?: fdt_resolve_deferred(dc->fdt);
-	ret = ret ?: dump_cttys(dc);
 	ret = ret ?: check_outside(dc);
+	for (i = 0; i < dc->nr_procs && !ret; i++)
+		if (!dc->procs[i].item->zombie)
+			ret = dump_one(dc, &dc->procs[i]);
+	ret = ret ?: dump_cttys(dc);
 	if (!ret)
 		fault_hold_before_images();
 	return ret ?: write_images(dc);

@@ -9,6 +9,8 @@
  *    table of the tree's descriptions): the same open file description;
  *  - the pipes of the tree: either end held outside;
  *  - its memory, fd table, fs and signal handlers (kcmp, in shared-res.c);
+ *  - its shared mappings of memory that only mappings name (shared
+ *    anonymous memory, memfds, deleted files), by device and inode;
  *  - unix sockets connected to outsiders and ptys with an end outside
  *    (sk-unix / tty-pty, which know their peers).
  * The root's standard fds (0, 1, 2) are the tree's link to whoever started
@@ -33,6 +35,7 @@
 #include "files-table.h"
 #include "log.h"
 #include "options.h"
+#include "proc-parse.h"
 #include "shared-res.h"
 #include "sk-diag.h"
 #include "tty.h"
@@ -352,6 +355,86 @@ static int list_outsiders(const struct outside_check *oc, pid_t **out, size_t *n
 	return 0;
 }
 
+/* Memory whose only name is its mappings: shared anonymous memory, memfds, deleted files. */
+static bool shmem_object(const struct proc_vma *v)
+{
+	size_t len = strlen(v->path), tail = strlen(" (deleted)");
+
+	if (!v->shared)
+		return false;
+	return (len > tail && !strcmp(v->path + len - tail, " (deleted)")) || !strncmp(v->path, "[anon_shmem:", 12);
+}
+
+static const struct proc_vma *tree_mapping(const struct tree_pids *tp, unsigned maj, unsigned min, uint64_t ino,
+					   pid_t *pid)
+{
+	size_t i, j;
+
+	for (i = 0; i < tp->nr_live; i++) {
+		for (j = 0; j < tp->vmas[i]->nr; j++) {
+			const struct proc_vma *v = &tp->vmas[i]->v[j];
+
+			if (shmem_object(v) && v->ino == ino && v->dev_major == maj && v->dev_minor == min) {
+				*pid = tp->live[i];
+				return v;
+			}
+		}
+	}
+	return NULL;
+}
+
+static bool tree_has_shmem(const struct tree_pids *tp)
+{
+	size_t i, j;
+
+	for (i = 0; i < tp->nr_live; i++)
+		for (j = 0; j < tp->vmas[i]->nr; j++)
+			if (shmem_object(&tp->vmas[i]->v[j]))
+				return true;
+	return false;
+}
+
+/* An outsider mapping shared memory of the tree: the restored tree would have its own copy. */
+static int check_outsider_maps(const struct outside_check *oc, const struct tree_pids *tp, pid_t pid)
+{
+	char path[64], *buf, *line, *save = NULL;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	buf = read_file_at(AT_FDCWD, path, NULL);
+	if (!buf)
+		return 0; /* gone */
+	for (line = strtok_r(buf, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long start, end;
+		unsigned maj, min;
+		unsigned long long ino;
+		const struct proc_vma *v;
+		char perms[5];
+		pid_t holder;
+
+		if (sscanf(line, "%lx-%lx %4s %*x %x:%x %llu", &start, &end, perms, &maj, &min, &ino) != 6 ||
+		    perms[3] != 's' || !ino)
+			continue;
+		v = tree_mapping(tp, maj, min, ino, &holder);
+		if (!v)
+			continue;
+		if (oc->opts->allow_outside_sharing) {
+			pr_warn("shared memory %s at 0x%llx of process %d is also mapped by process %d, outside the "
+				"tree: "
+				"restored as the tree's own (--allow-outside-sharing)\n",
+				v->path, (unsigned long long)v->start, holder, pid);
+			continue;
+		}
+		pr_err("shared memory %s at 0x%llx of process %d is also mapped by process %d (at 0x%lx), outside the "
+		       "dumped tree: it can't be restored faithfully (--allow-outside-sharing dumps it as the tree's "
+		       "own)\n",
+		       v->path, (unsigned long long)v->start, holder, pid, start);
+		ret = -EBUSY;
+	}
+	free(buf);
+	return ret;
+}
+
 static double ms_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -379,6 +462,10 @@ int fdt_check_outside(struct file_desc_table *t, const struct tree_pids *tp, con
 	ret = check_task_resources_outside(tp->live, tp->nr_live, out, nr_out);
 	for (i = 0; i < nr_out && !ret; i++)
 		ret = check_outsider_fds(&oc, out[i]);
+	/* only when the tree has such memory: reading every process's maps costs more than its fds */
+	if (!ret && tree_has_shmem(tp))
+		for (i = 0; i < nr_out && !ret; i++)
+			ret = check_outsider_maps(&oc, tp, out[i]);
 	free(out);
 	pr_info("outside check: %zu processes, %zu fds compared with %zu descriptions of the tree in %.2f ms\n",
 		oc.nr_procs, oc.nr_fds, t->nr, ms_since(&t0));

@@ -278,11 +278,13 @@ def dump_shared_outside():
     """Subtrees that share something with the rest of their tree, which is
     then outside the dump: a pipe and a file description (pipe_shared_tree),
     a unix socket pair (unix_shared_tree), a regular file description
-    (files_shared_append), an fd table (refused_clone_files). criu dump -t
+    (files_shared_append), an fd table (refused_clone_files), shared
+    anonymous memory (tree_shared_anon). criu dump -t
     CHILD must be refused naming the resource and the outside process, and
     the whole tree must go on and pass its own check."""
     for name, word in (('pipe_shared_tree', 'pipe:['), ('unix_shared_tree', 'unix socket'),
-                       ('files_shared_append', 'same open file'), ('refused_clone_files', 'fd table')):
+                       ('files_shared_append', 'same open file'), ('refused_clone_files', 'fd table'),
+                       ('tree_shared_anon', 'shared memory')):
         t = TestRun(name, 'neg_dump_shared_outside')
         try:
             t.start()

@@ -78,10 +78,12 @@ struct pty_scan;
 struct pty_scan *fdt_ptys(const struct file_desc_table *t);
 void fdt_set_ptys(struct file_desc_table *t, struct pty_scan *s);
 /* The processes of the dumped tree, for the check against the outside. */
+struct proc_vmas;
 struct tree_pids {
 	const pid_t *all; /* zombies too */
 	size_t nr_all;
 	const pid_t *live;
+	const struct proc_vmas *const *vmas; /* of each live process */
 	size_t nr_live;
 	pid_t root;
 };

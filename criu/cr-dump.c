@@ -24,6 +24,7 @@
 #include "image.h"
 #include "inventory.pb-c.h"
 #include "ldt.h"
+#include "vdso.h"
 #include "log.h"
 #include "mem.h"
 #include "namespaces.h"
@@ -119,6 +120,7 @@ static int collect_mm(struct dump_ctx *dc, struct proc_dump *pd)
 	mm->env_start = pd->stat.env_start;
 	mm->env_end = pd->stat.env_end;
 	ret = read_auxv(pd->pid, mm);
+	ret = ret ?: vdso_read_image(pd->pid, &pd->vmas, mm);
 	if (ret)
 		return ret;
 	ret = read_proc_link(pd->pid, "exe", exe, sizeof(exe));

@@ -728,5 +728,6 @@ void mem_dump_free(struct mm_dump *md)
 	free(md->runs);
 	free(md->cow_runs);
 	free(md->mm.auxv);
+	free(md->mm.vdso_image.data);
 	memset(md, 0, sizeof(*md));
 }

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <sys/auxv.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "rlimits.h"
 #include "thread-state.h"
 #include "restorer-blob.h"
+#include "restore-vdso.h"
 #include "sigframe.h"
 #include "util.h"
 
@@ -29,7 +31,7 @@
 
 struct area_layout {
 	size_t blob, stack, args, vmas, runs, xruns, locks, nr_locks, sigs, nr_sigs, timers, ldt, close_fds, auxv,
-		names, groups, frame, park, total;
+		names, groups, frame, proxy, park, total;
 	size_t threads, thread_frames, thread_frame_size, thread_stacks;
 	size_t nr_vmas, nr_runs, nr_close_fds, nr_threads;
 	uint64_t park_span_start; /* lowest current special moved into the park */
@@ -40,6 +42,14 @@ struct specials_plan {
 	const VmaEntry *target[RESTORER_SPECIAL_MAX];
 	struct self_map cur[RESTORER_SPECIAL_MAX];
 	bool keep; /* the target had specials: move ours there */
+	/*
+	 * The target's vDSO is another one than this kernel's: ours go to
+	 * new_base (all of them, keeping their distances), the old image stays
+	 * at the target's [vdso] as a proxy (restore-vdso.c).
+	 */
+	bool proxy;
+	uint64_t new_base;
+	uint64_t cur_lo, cur_hi; /* the span of this kernel's specials */
 };
 
 static const struct {
@@ -177,7 +187,7 @@ static int check_special_layout(const struct restore_task *rt, const struct spec
 static int plan_specials(const struct restore_task *rt, struct specials_plan *sp)
 {
 	size_t i;
-	int ret;
+	int ret, k;
 
 	for (i = 0; i < rt->mm->n_vmas; i++) {
 		int k = special_index(rt->mm->vmas[i]->kind);
@@ -187,10 +197,37 @@ static int plan_specials(const struct restore_task *rt, struct specials_plan *sp
 			sp->keep = true;
 		}
 	}
+	sp->cur_lo = UINT64_MAX;
+	for (k = 0; k < RESTORER_SPECIAL_MAX; k++) {
+		if (!sp->cur[k].start)
+			continue;
+		sp->cur_lo = min(sp->cur_lo, sp->cur[k].start);
+		sp->cur_hi = max(sp->cur_hi, sp->cur[k].end);
+	}
+	k = RESTORER_SPECIAL_VDSO;
+	sp->proxy = sp->target[k] && sp->cur[k].start &&
+		    vdso_needs_proxy(rt->mm, (const uint8_t *)(uintptr_t)sp->cur[k].start,
+				     sp->cur[k].end - sp->cur[k].start);
+	if (sp->proxy) {
+		pr_info("process %d: its vDSO is not this kernel's: kept at 0x%llx as a proxy to the new one\n",
+			rt->pid, (unsigned long long)sp->target[k]->start);
+		return 0;
+	}
 	ret = check_special_sizes(rt, sp);
 	if (!ret)
 		ret = check_special_layout(rt, sp);
 	return ret;
+}
+
+/* Is this kernel's special k moved into the target, and where (new_base known in proxy mode)? */
+static bool special_wanted(const struct specials_plan *sp, int k)
+{
+	return sp->proxy ? sp->cur[k].start != 0 : sp->target[k] != NULL;
+}
+
+static uint64_t special_target(const struct specials_plan *sp, int k)
+{
+	return sp->proxy ? sp->new_base + (sp->cur[k].start - sp->cur_lo) : sp->target[k]->start;
 }
 
 /* ---- layout ---- */
@@ -352,10 +389,12 @@ static void compute_layout(const struct restore_task *rt, const struct specials_
 	off = l->thread_frames + l->nr_threads * l->thread_frame_size;
 	l->thread_stacks = ALIGN_UP(off, PAGE_SIZE);
 	off = l->thread_stacks + l->nr_threads * RESTORER_THREAD_STACK_SIZE;
+	l->proxy = ALIGN_UP(off, PAGE_SIZE);
+	off = l->proxy + (sp->proxy ? ALIGN_UP(rt->mm->vdso_image.len, PAGE_SIZE) : 0);
 	l->park = ALIGN_UP(off, PAGE_SIZE);
 
 	for (k = 0; k < RESTORER_SPECIAL_MAX; k++) {
-		if (!sp->target[k])
+		if (!special_wanted(sp, k))
 			continue;
 		lo = min(lo, sp->cur[k].start);
 		hi = max(hi, sp->cur[k].end);
@@ -711,12 +750,12 @@ static void fill_specials(struct restore_task *rt, const struct specials_plan *s
 
 		memset(rs, 0, sizeof(*rs));
 		/* Specials the target lacks are not parked: the big unmap drops them. */
-		if (!sp->target[k])
+		if (!special_wanted(sp, k))
 			continue;
 		rs->cur_start = sp->cur[k].start;
 		rs->size = sp->cur[k].end - sp->cur[k].start;
 		rs->park_start = area_addr(rt, l->park) + (sp->cur[k].start - l->park_span_start);
-		rs->target_start = sp->target[k]->start;
+		rs->target_start = special_target(sp, k);
 	}
 }
 
@@ -769,6 +808,60 @@ static int load_blob(struct restore_task *rt, const struct area_layout *l)
 	return 0;
 }
 
+/* Ranges to keep clear of from now on: the area, and where this kernel's specials go in proxy mode. */
+static int add_busy(struct self_map **busy, size_t *nr, uint64_t start, uint64_t end)
+{
+	size_t cap = *nr;
+	int ret = add_self_map(busy, nr, &cap, start, end);
+
+	if (!ret)
+		qsort(*busy, *nr, sizeof(**busy), cmp_map);
+	return ret;
+}
+
+/* A free place of the target's layout for this kernel's vvar and vDSO, which keep their distances. */
+static int place_new_specials(struct restore_task *rt, struct self_map **busy, size_t *nr, struct specials_plan *sp)
+{
+	uint64_t span = sp->cur_hi - sp->cur_lo;
+
+	if (!sp->proxy)
+		return 0;
+	sp->new_base = find_gap(*busy, *nr, max(AREA_SEARCH_FLOOR, rt->env->mmap_min_addr), span);
+	if (!sp->new_base) {
+		pr_err("no room for this kernel's vDSO (%llu bytes) in the layout of process %d\n",
+		       (unsigned long long)span, rt->pid);
+		return -ENOMEM;
+	}
+	pr_info("process %d: this kernel's vvar and vDSO go to 0x%llx\n", rt->pid, (unsigned long long)sp->new_base);
+	return add_busy(busy, nr, sp->new_base, sp->new_base + span);
+}
+
+/* The old vDSO image with its functions sent to the new one, and the auxv pointing at the new one. */
+static int fill_vdso_proxy(struct restore_task *rt, const struct specials_plan *sp, const struct area_layout *l)
+{
+	const struct self_map *cur = &sp->cur[RESTORER_SPECIAL_VDSO];
+	uint64_t new_vdso = special_target(sp, RESTORER_SPECIAL_VDSO);
+	struct restorer_args *a = rt->area.args;
+	uint64_t *auxv = (uint64_t *)(rt->area.base + l->auxv);
+	size_t i;
+	int ret;
+
+	a->vdso_proxy_start = 0;
+	if (!sp->proxy)
+		return 0;
+	ret = vdso_build_proxy(rt->mm, rt->pid, (const uint8_t *)(uintptr_t)cur->start, cur->end - cur->start, new_vdso,
+			       rt->area.base + l->proxy);
+	if (ret)
+		return ret;
+	a->vdso_proxy_start = sp->target[RESTORER_SPECIAL_VDSO]->start;
+	a->vdso_proxy_size = rt->mm->vdso_image.len;
+	a->vdso_proxy_image = area_addr(rt, l->proxy);
+	for (i = 0; i + 1 < rt->mm->n_auxv; i += 2)
+		if (auxv[i] == AT_SYSINFO_EHDR)
+			auxv[i + 1] = new_vdso;
+	return 0;
+}
+
 static int fill_area(struct restore_task *rt, const struct specials_plan *sp, const struct area_layout *l)
 {
 	int ret;
@@ -777,6 +870,9 @@ static int fill_area(struct restore_task *rt, const struct specials_plan *sp, co
 	fill_header(rt, l);
 	fill_specials(rt, sp, l);
 	fill_mm_map(rt, l);
+	ret = fill_vdso_proxy(rt, sp, l);
+	if (ret)
+		return ret;
 	fill_signals(rt);
 	fill_task_state(rt, l);
 	fill_posix_locks(rt, l);
@@ -797,15 +893,9 @@ static int fill_area(struct restore_task *rt, const struct specials_plan *sp, co
 static int place_scratch(struct restore_task *rt, struct self_map **busy, size_t *nr)
 {
 	struct restorer_args *a = rt->area.args;
-	size_t cap = *nr;
-	int ret;
 
 	if (!a->scratch_size)
 		return 0;
-	ret = add_self_map(busy, nr, &cap, area_addr(rt, 0), area_addr(rt, rt->area.size));
-	if (ret)
-		return ret;
-	qsort(*busy, *nr, sizeof(**busy), cmp_map);
 	a->scratch_start = find_gap(*busy, *nr, max(AREA_SEARCH_FLOOR, rt->env->mmap_min_addr), a->scratch_size);
 	if (!a->scratch_start) {
 		pr_err("no room for a %llu-byte scratch range free in the target's layout\n",
@@ -832,7 +922,9 @@ int restore_area_create(struct restore_task *rt)
 	ret = map_area(rt, &busy, &nr, &l);
 	if (ret)
 		goto out;
-	ret = fill_area(rt, &sp, &l);
+	ret = add_busy(&busy, &nr, area_addr(rt, 0), area_addr(rt, rt->area.size));
+	ret = ret ?: place_new_specials(rt, &busy, &nr, &sp);
+	ret = ret ?: fill_area(rt, &sp, &l);
 	ret = ret ?: place_scratch(rt, &busy, &nr);
 	if (ret)
 		restore_area_destroy(rt);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ldt.h"
+#include "vdso.h"
 #include "log.h"
 #include "util.h"
 #include "validate.h"
@@ -871,6 +872,25 @@ static int validate_vma(const MmEntry *mm, size_t i, pid_t pid, const struct tas
 	return validate_file_ref(field, v->file_id, pid, tf);
 }
 
+/* The old vDSO's bytes are as big as its [vdso] VMA; what they say is parsed, checked, only if used. */
+static int validate_vdso_image(const MmEntry *mm, pid_t pid)
+{
+	size_t i;
+
+	if (!mm->has_vdso_image)
+		return 0;
+	if (mm->vdso_image.len > VDSO_IMAGE_MAX)
+		return bad("mm-%d.img: vdso_image of %zu bytes, more than %d", pid, mm->vdso_image.len, VDSO_IMAGE_MAX);
+	for (i = 0; i < mm->n_vmas; i++)
+		if (mm->vmas[i]->kind == VMA_KIND__VMA_VDSO)
+			return mm->vmas[i]->end - mm->vmas[i]->start == mm->vdso_image.len
+				       ? 0
+				       : bad("mm-%d.img: vdso_image is %zu bytes, its [vdso] vma %llu", pid,
+					     mm->vdso_image.len,
+					     (unsigned long long)(mm->vmas[i]->end - mm->vmas[i]->start));
+	return bad("mm-%d.img: vdso_image without a [vdso] vma", pid);
+}
+
 int validate_mm(const MmEntry *mm, pid_t pid, const struct task_files *tf, const struct validate_env *env)
 {
 	unsigned seen_kinds = 0;
@@ -894,7 +914,7 @@ int validate_mm(const MmEntry *mm, pid_t pid, const struct task_files *tf, const
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return validate_vdso_image(mm, pid);
 }
 
 /* ---- pagemap ---- */

@@ -7,12 +7,17 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
 
 #include "log.h"
+#include "mm.pb-c.h"
+#include "proc-parse.h"
 #include "vdso.h"
 
 #define bad(fmt, ...) (pr_err("vDSO: " fmt "\n", ##__VA_ARGS__), -EINVAL)
@@ -105,6 +110,42 @@ int vdso_parse(const uint8_t *img, size_t size, struct vdso_symtab *out)
 		return parse_dynsym(img, size, &sh[i], &sh[sh[i].sh_link], out);
 	}
 	return bad("no dynamic symbol table");
+}
+
+int vdso_read_image(pid_t pid, const struct proc_vmas *vmas, MmEntry *mm)
+{
+	const struct proc_vma *v = NULL;
+	char path[64];
+	size_t i, size;
+	uint8_t *buf;
+	ssize_t n;
+	int fd;
+
+	for (i = 0; i < vmas->nr && !v; i++)
+		if (!strcmp(vmas->v[i].path, "[vdso]"))
+			v = &vmas->v[i];
+	if (!v)
+		return 0;
+	size = v->end - v->start;
+	if (size > VDSO_IMAGE_MAX) {
+		pr_err("process %d: its [vdso] is %zu bytes, more than %d\n", pid, size, VDSO_IMAGE_MAX);
+		return -ENOTSUP;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	buf = malloc(size);
+	n = fd >= 0 && buf ? pread(fd, buf, size, v->start) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)size) {
+		pr_perror("process %d: can't read its [vdso] at 0x%llx", pid, (unsigned long long)v->start);
+		free(buf);
+		return -EIO;
+	}
+	mm->has_vdso_image = true;
+	mm->vdso_image.data = buf;
+	mm->vdso_image.len = size;
+	return 0;
 }
 
 struct special_area {

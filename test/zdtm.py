@@ -911,6 +911,91 @@ def corrupt_ldt_images():
     finally:
         t.cleanup()
 
+@negative
+def corrupt_vdso_images():
+    """The old vDSO's bytes in mm-PID.img are parsed as untrusted input when
+    they differ from this kernel's vDSO: a size that is not its vma's, zeros
+    instead of an ELF, section headers pointing past the end, a symbol
+    table linked to a section that does not exist. Each restore fails
+    naming mm-PID.img, nothing is left, the intact images restore."""
+    t = TestRun('vdso_calls', 'neg_corrupt_vdso_images')
+    try:
+        t.start()
+        t.dump()
+        t.wait_gone()
+        mm = 'mm-%d.img' % t.pid
+
+        def on_image(change):
+            def edit(fields):
+                f = imgedit.nth(fields, MM_VDSO_IMAGE)
+                f[2] = change(bytearray(f[2]))
+            return lambda d: imgedit.edit_entry(os.path.join(d, mm), edit)
+
+        def set_u64(off, value):
+            def change(b):
+                b[off:off + 8] = value.to_bytes(8, 'little')
+                return bytes(b)
+            return change
+
+        def bad_link(b):
+            # every section header's sh_link (offset 40 in Elf64_Shdr) past the table
+            shoff = int.from_bytes(b[0x28:0x30], 'little')
+            shnum = int.from_bytes(b[0x3c:0x3e], 'little')
+            for i in range(shnum):
+                at = shoff + i * 64 + 40
+                b[at:at + 4] = (0xffff).to_bytes(4, 'little')
+            return bytes(b)
+
+        cases = [
+            ('vdso-image-short', [mm + ': vdso_image'], on_image(lambda b: bytes(b[:100]))),
+            ('vdso-image-zeros', [mm + ': vdso_image', 'vDSO'], on_image(lambda b: bytes(len(b)))),
+            ('vdso-image-shoff', [mm + ': vdso_image', 'vDSO'], on_image(set_u64(0x28, 1 << 40))),
+            ('vdso-image-link', [mm + ': vdso_image', 'vDSO'], on_image(bad_link)),
+        ]
+        problems = restore_damaged(t, cases)
+        if problems:
+            raise Fail('; '.join(problems))
+        t.restore_ok()
+        t.stop_and_check('the test restored from the intact images')
+    finally:
+        t.cleanup()
+
+
+@scenario
+def vdso_proxy():
+    """Restore onto a vDSO taken for another kernel's
+    (CRIU_FAULT_VDSO_PROXY): this kernel's vvar and vDSO go to a new place,
+    the old vDSO's image stays at the old one with each function jumping to
+    the new vDSO. vdso_calls must pass: glibc's cached vDSO pointers and
+    the test's own still work and agree with the system calls."""
+    t = TestRun('vdso_calls', 'vdso_proxy')
+    try:
+        t.start()
+        before = vdso_line(t.pid)
+        t.dump()
+        t.wait_gone()
+        t.restore_ok(env={'CRIU_FAULT_VDSO_PROXY': '1'})
+        after = vdso_line(t.pid)
+        if before.split('-')[0] == after.split('-')[0]:
+            raise Fail('the vDSO did not move (%s): the proxy path did not run' % after)
+        with open('/proc/%d/maps' % t.pid) as f:
+            old = [ln for ln in f if ln.startswith(before.split()[0])]
+        if not old or 'r-xp' not in old[0]:
+            raise Fail('nothing read-only and executable at the old vDSO\'s place: %r' % old)
+        note('vDSO %s -> %s' % (before.split()[0], after.split()[0]))
+        t.stop_and_check('restored with its old vDSO as a proxy')
+    finally:
+        t.cleanup()
+
+
+def vdso_line(pid):
+    with open('/proc/%d/maps' % pid) as f:
+        for line in f:
+            if line.rstrip().endswith('[vdso]'):
+                return line
+    raise Fail('process %d has no [vdso]' % pid)
+
+
 @scenario
 def check_report():
     """criu check: exit 0 on this machine, and a report of the vDSO and
@@ -958,6 +1043,7 @@ def timers_in_order():
 TASK_SIGACTIONS, TASK_THREAD, TASK_SHARED_PENDING, TASK_POSIX_TIMERS, TASK_LDT = 4, 5, 16, 18, 19
 THREAD_GPREGS, THREAD_PENDING = 2, 12
 GPREGS_GS = 27
+MM_VDSO_IMAGE = 15
 LDT_ENTRY_NUMBER, LDT_LIMIT, LDT_CONTENTS = 1, 3, 5
 TIMER_ID, TIMER_CLOCKID, TIMER_NOTIFY, TIMER_SIGNO, TIMER_NOTIFY_TID, TIMER_VALUE_NSEC = 1, 2, 3, 4, 6, 10
 

@@ -262,6 +262,10 @@ struct restorer_args {
 	uint64_t scratch_size;
 
 	struct restorer_special specials[RESTORER_SPECIAL_MAX];
+	/* The target's old vDSO, rebuilt as a proxy to the new one (0: none; see restore-vdso.c). */
+	uint64_t vdso_proxy_start;
+	uint64_t vdso_proxy_size;
+	uint64_t vdso_proxy_image; /* in the area */
 
 	/* auxv points into the area; exe_fd is set by the child. */
 	struct prctl_mm_map mm_map;

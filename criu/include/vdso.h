@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define VDSO_MAX_SYMBOLS 32
 #define VDSO_NAME_MAX 32
@@ -26,6 +27,13 @@ struct vdso_symtab {
  * a line naming what is wrong.
  */
 int vdso_parse(const uint8_t *img, size_t size, struct vdso_symtab *out);
+
+#define VDSO_IMAGE_MAX (64 << 10)
+
+struct proc_vmas;
+struct MmEntry;
+/* Dump: the bytes of pid's [vdso] into mm->vdso_image (malloc'ed; none if it has no vDSO). */
+int vdso_read_image(pid_t pid, const struct proc_vmas *vmas, struct MmEntry *mm);
 
 /* For `criu check`: this kernel's vDSO and vvar areas and what the vDSO exports. */
 int vdso_report(void);

@@ -151,6 +151,24 @@ static void place_specials(struct restorer_args *args)
 	}
 }
 
+/* The old vDSO's image, its functions patched to jump to the new one: read-only and executable, as it was. */
+static void map_vdso_proxy(struct restorer_args *args)
+{
+	long ret;
+
+	if (!args->vdso_proxy_start)
+		return;
+	ret = sys_mmap(args->vdso_proxy_start, args->vdso_proxy_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (ret != (long)args->vdso_proxy_start)
+		restorer_fail(args, RESTORE_EXIT_MOVE_SPECIAL,
+			      "Error (restorer): can't map the old vDSO's place:", ret);
+	memcpy(ptr(args->vdso_proxy_start), ptr(args->vdso_proxy_image), args->vdso_proxy_size);
+	ret = sys_mprotect(args->vdso_proxy_start, args->vdso_proxy_size, PROT_READ | PROT_EXEC);
+	if (ret)
+		restorer_fail(args, RESTORE_EXIT_MOVE_SPECIAL, "Error (restorer): can't protect the old vDSO:", ret);
+}
+
 static uint32_t initial_prot(const struct restorer_vma *v)
 {
 	/* Filling and touching write to the VMA: it stays writable until protect_vmas(). */
@@ -421,6 +439,7 @@ __attribute__((visibility("default"), noreturn)) void __export_restore_task(stru
 	unmap_old_memory(args);
 	place_specials(args);
 	map_vmas(args);
+	map_vdso_proxy(args);
 	restorer_fill_pages(args);
 	restorer_fill_cow_pages(args);
 	protect_vmas(args);

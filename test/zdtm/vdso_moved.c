@@ -4,9 +4,11 @@
  * (mremap, same distances between them, since the vDSO code finds its data
  * by relative address) to a new place. The test finds __vdso_clock_gettime
  * and __vdso_gettimeofday in the moved vDSO's dynamic symbol table and
- * calls them there. After restore the three areas must be at the moved
- * addresses, and the moved vDSO's clock_gettime (CLOCK_MONOTONIC,
- * CLOCK_REALTIME) and gettimeofday must agree with the system calls.
+ * calls them there, and its getcpu and getrandom (where present). After
+ * restore the three areas must be at the moved addresses, the moved vDSO's
+ * clock_gettime (CLOCK_MONOTONIC, CLOCK_REALTIME) and gettimeofday must
+ * agree with the system calls, getcpu must name a CPU that exists and
+ * getrandom must fill a buffer.
  */
 #include <elf.h>
 #include <stdint.h>
@@ -29,6 +31,25 @@ struct area {
 
 typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
 typedef int (*gettimeofday_fn)(struct timeval *, void *);
+typedef long (*getcpu_fn)(unsigned int *, unsigned int *, void *);
+typedef long (*getrandom_fn)(void *, size_t, unsigned int, void *, size_t);
+
+static getcpu_fn vdso_getcpu;
+static getrandom_fn vdso_getrandom; /* kernel 6.11 and newer */
+
+/* getcpu gives a CPU that exists; getrandom (no state: the vDSO falls back to the system call) fills a buffer. */
+static void check_cpu_random(const char *when)
+{
+	unsigned int cpu = ~0U, node = ~0U;
+	unsigned char buf[32] = { 0 }, zero[32] = { 0 };
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	if (vdso_getcpu(&cpu, &node, NULL) || cpu >= (unsigned int)n)
+		fail("%s: the moved vDSO's getcpu says cpu %u of %ld", when, cpu, n);
+	if (vdso_getrandom &&
+	    (vdso_getrandom(buf, sizeof(buf), 0, NULL, 0) != sizeof(buf) || !memcmp(buf, zero, sizeof(buf))))
+		fail("%s: the moved vDSO's getrandom gave nothing", when);
+}
 
 static int vdso_areas(struct area *a, unsigned long *lo, unsigned long *hi)
 {
@@ -136,9 +157,12 @@ int main(int argc, char **argv)
 	}
 	cg = (clock_gettime_fn)vdso_sym(vdso, "__vdso_clock_gettime");
 	gtod = (gettimeofday_fn)vdso_sym(vdso, "__vdso_gettimeofday");
-	if (!cg || !gtod)
-		fail("no __vdso_clock_gettime or __vdso_gettimeofday in the vDSO");
+	vdso_getcpu = (getcpu_fn)vdso_sym(vdso, "__vdso_getcpu");
+	vdso_getrandom = (getrandom_fn)vdso_sym(vdso, "__vdso_getrandom");
+	if (!cg || !gtod || !vdso_getcpu)
+		fail("no __vdso_clock_gettime, __vdso_gettimeofday or __vdso_getcpu in the vDSO");
 	check_clocks(cg, gtod, "before the dump");
+	check_cpu_random("before the dump");
 
 	test_daemon();
 	while (!test_sigterm)
@@ -156,5 +180,6 @@ int main(int argc, char **argv)
 			     want);
 	}
 	check_clocks(cg, gtod, "after restore");
+	check_cpu_random("after restore");
 	pass();
 }

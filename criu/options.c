@@ -65,7 +65,7 @@ static const struct option long_opts[] = {
 	{ "tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED },
 	{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
 	/* Known to CRIU, not supported here yet. */
-	{ "ext-unix-sk", optional_argument, NULL, OPT_UNSUPPORTED },
+	{ "ext-unix-sk", optional_argument, NULL, 'x' },
 	{ "tcp-close", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "skip-in-flight", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "link-remap", no_argument, NULL, OPT_UNSUPPORTED },
@@ -128,7 +128,7 @@ static const struct option long_opts[] = {
 	{ "ms", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "timens", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "tcp-listen", no_argument, NULL, OPT_UNSUPPORTED },
-	{ "ext-unix-sk-ino", required_argument, NULL, OPT_UNSUPPORTED },
+	{ "ext-unix-sk-ino", required_argument, NULL, 'x' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -136,8 +136,6 @@ static const struct option long_opts[] = {
 static const char *unsupported_short(int c)
 {
 	switch (c) {
-	case 'x':
-		return "--ext-unix-sk (-x)";
 	case 'M':
 		return "--ext-mount-map (-M)";
 	case 'L':
@@ -298,6 +296,34 @@ static int parse_inherit_fd(const char *arg, struct cr_options *opts)
 	return 0;
 }
 
+/* -x, --ext-unix-sk[=INODE[,INODE...]]: all unix sockets connected outside, or those (or their peers) */
+static int parse_ext_unix_sk(const char *arg, struct cr_options *opts)
+{
+	const char *p = arg;
+	uint32_t *n;
+	char *end;
+
+	if (!arg) {
+		opts->ext_unix_sk_all = true;
+		return 0;
+	}
+	while (*p) {
+		unsigned long ino = strtoul(p, &end, 10);
+
+		if (end == p || ino == 0 || ino > UINT32_MAX || (*end && *end != ',')) {
+			pr_err("bad --ext-unix-sk '%s': socket inode numbers, separated by commas\n", arg);
+			return -1;
+		}
+		n = xrealloc(opts->ext_unix_inos, sizeof(*n) * (opts->nr_ext_unix_inos + 1));
+		if (!n)
+			return -1;
+		opts->ext_unix_inos = n;
+		n[opts->nr_ext_unix_inos++] = ino;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
 /* Only the kinds of --external we honour; CRIU's others (mnt[], dev[], net[], ...) are refused by name. */
 static int parse_external(const char *arg, struct cr_options *opts)
 {
@@ -410,6 +436,8 @@ static int apply_option(struct cr_options *opts, int c, const char *arg, const c
 		break;
 	case OPT_INHERIT_FD:
 		return parse_inherit_fd(arg, opts);
+	case 'x':
+		return parse_ext_unix_sk(arg, opts);
 	case OPT_EXTERNAL:
 		return parse_external(arg, opts);
 	case OPT_ALLOW_OUTSIDE_SHARING:
@@ -449,7 +477,7 @@ int parse_options(int argc, char **argv, struct cr_options *opts)
 	int c, idx;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:sRdSD:W:o:v::jr:hVxM:L:ln:", long_opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, ":t:sRdSD:W:o:v::jr:hVx::M:L:ln:", long_opts, &idx)) != -1) {
 		const char *name = NULL;
 
 		if (c == 'h') {

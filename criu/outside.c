@@ -125,13 +125,26 @@ static bool root_stdio(const struct outside_check *oc, const struct fd_desc *d);
 static bool named_external(const struct outside_check *oc, const char *key);
 static int mark_external(struct fd_desc *d, const char *key);
 
-/* The root's stdio, or what --external names: its peer outside is expected. */
+/* --ext-unix-sk: all, or this socket or its peer named */
+static bool ext_unix_allowed(const struct outside_check *oc, const UnixSkEntry *u)
+{
+	int i;
+
+	if (oc->opts->ext_unix_sk_all)
+		return true;
+	for (i = 0; i < oc->opts->nr_ext_unix_inos; i++)
+		if (oc->opts->ext_unix_inos[i] == u->ino || oc->opts->ext_unix_inos[i] == u->peer)
+			return true;
+	return false;
+}
+
+/* The root's stdio, or what --external or --ext-unix-sk names: its peer outside is expected. */
 static int unix_external(struct outside_check *oc, struct fd_desc *d, bool *external)
 {
 	char key[64];
 
 	snprintf(key, sizeof(key), "socket:[%u]", d->fe->usk->ino);
-	*external = root_stdio(oc, d) || named_external(oc, key);
+	*external = root_stdio(oc, d) || named_external(oc, key) || ext_unix_allowed(oc, d->fe->usk);
 	return *external ? mark_external(d, key) : 0;
 }
 

@@ -299,9 +299,29 @@ def dump_shared_outside():
                 raise Fail('%s: the refusal does not name the %s shared with the outside: %r' %
                            (name, word, err[-300:]))
             note('%s: %s' % (name, err.strip().splitlines()[0]))
+            if name == 'unix_shared_tree':
+                allowed_unix_outside(t, child)
             t.stop_and_check('after the refused dump of its child %d' % child)
         finally:
             t.cleanup()
+
+
+def allowed_unix_outside(t, child):
+    """-x (--ext-unix-sk) for the sockets connected outside, and --external
+    for the one whose description the parent holds too: the same dump goes
+    through (-R: the child runs on), those sockets recorded as external."""
+    img = os.path.join(t.out, 'img-ext-unix-sk')
+    os.makedirs(img, exist_ok=True)
+    shared = os.readlink('/proc/%d/fd/10' % child)
+    rc, _ = t.criu(['dump', '-t', str(child), '-D', img, '-o', 'dump.log', '-v4', '-R', '-x',
+                    '--external', shared], 'dump-ext-unix-sk.out', DUMP_TIMEOUT)
+    if rc != 0:
+        raise Fail('criu dump -x of child %d exited with %d' % (child, rc))
+    shown = subprocess.run([CRIU, 'show', os.path.join(img, 'files.img')], capture_output=True,
+                           text=True).stdout
+    if shown.count('"external": "socket:[') < 3:
+        raise Fail('with -x and --external not all 3 sockets of child %d connected outside are recorded '
+                   'as external' % child)
 
 
 def stdio_external(t, theirs_fd, kind):

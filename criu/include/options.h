@@ -63,6 +63,10 @@ struct cr_options {
 	char **externals;
 	int nr_externals;
 	bool allow_outside_sharing; /* --allow-outside-sharing: dump what outsiders share as the tree's own */
+	/* dump: -x, --ext-unix-sk: unix sockets connected outside are external (all, or these inodes) */
+	bool ext_unix_sk_all;
+	uint32_t *ext_unix_inos;
+	int nr_ext_unix_inos;
 	bool restore_detached;
 	bool restore_sibling;
 	char *root;

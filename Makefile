@@ -6,7 +6,7 @@ OPT		?= -O2
 CFLAGS		+= $(OPT) -g -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
 		   -Wno-sign-compare -Wno-missing-field-initializers -fno-strict-aliasing
 CPPFLAGS	+= -Icriu/include -Icompel/include -Iimages/gen -Icriu/pie/gen -Iinclude -I/usr/include/libnl3
-LDLIBS		+= -lprotobuf-c -lcap -lnl-3 -lnftables
+LDLIBS		+= -lprotobuf-c -lcap -lnl-3 -lnftables -lxxhash -lpthread
 PROTOC		?= protoc-c
 PREFIX		?= /usr/local
 

@@ -23,6 +23,7 @@
 #include "freezer.h"
 #include "image.h"
 #include "inventory.pb-c.h"
+#include "image-sums.h"
 #include "ldt.h"
 #include "vdso.h"
 #include "log.h"
@@ -538,8 +539,8 @@ int cr_dump(struct cr_ctx *cr)
 
 	pr_info("dumping process %d\n", dc.root);
 	/* no stale marker of an earlier dump may make a failed one look complete */
-	unlinkat(cr->imgdir_fd, "inventory.img", 0);
-	ret = seize_check_target(dc.root);
+	ret = image_sums_forget(cr->imgdir_fd);
+	ret = ret ?: seize_check_target(dc.root);
 	if (ret)
 		return ret;
 	dc.fdt = fdt_create(cr->opts, cr->imgdir_fd);
@@ -565,10 +566,10 @@ int cr_dump(struct cr_ctx *cr)
 	}
 	dc.seized = true;
 	ret = dump_tree(&dc);
-	if (ret) {
-		unlinkat(cr->imgdir_fd, "inventory.img", 0);
+	/* while the tree is still frozen: without its sums the images can't be restored */
+	ret = ret ?: image_sums_write(cr->imgdir_fd);
+	if (ret)
 		pr_err("dump of process %d failed; it goes on running\n", dc.root);
-	}
 	nr_procs = dc.nr_procs;
 	dump_cleanup(&dc, !ret);
 	if (!ret)

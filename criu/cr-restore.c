@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "clone3.h"
+#include "image-sums.h"
 #include "log.h"
 #include "proc-parse.h"
 #include "restore.h"
@@ -333,6 +334,20 @@ static void raise_nofile(void)
 		pr_warn("can't raise the fd limit to %lu: %s\n", (unsigned long)rl.rlim_max, strerror(errno));
 }
 
+/* Read, verify and validate every image, and plan: nothing is created yet (all of --check-only). */
+static int check_images(struct restore_tree *tree)
+{
+	int ret;
+
+	/* before anything is read: every image file as the dump wrote it */
+	ret = image_sums_verify(tree->ctx->imgdir_fd);
+	ret = ret ?: restore_tree_read(tree);
+	ret = ret ?: restore_tree_plan(tree);
+	ret = ret ?: restore_cow_resolve(tree);
+	/* before the areas: they must avoid the arena */
+	return ret ?: restore_premap_plan(tree);
+}
+
 /* Everything that can fail without a process to clean up. */
 static int prepare(struct restore_tree *tree)
 {
@@ -340,11 +355,7 @@ static int prepare(struct restore_tree *tree)
 	int ret;
 
 	raise_nofile();
-	ret = restore_tree_read(tree);
-	ret = ret ?: restore_tree_plan(tree);
-	ret = ret ?: restore_cow_resolve(tree);
-	/* before the areas: they must avoid the arena */
-	ret = ret ?: restore_premap_plan(tree);
+	ret = check_images(tree);
 	ret = ret ?: restore_shm_collect(tree);
 	ret = ret ?: restore_shm_create(tree);
 	for (i = 0; i < tree->nr && !ret; i++)
@@ -435,6 +446,14 @@ int cr_restore(struct cr_ctx *ctx)
 	size_t nr;
 	int ret;
 
+	if (ctx->opts->check_only) {
+		ret = check_images(&tree);
+		nr = tree.nr;
+		restore_tree_free(&tree);
+		if (!ret)
+			pr_msg("The images are complete, intact and valid: %zu processes.\n", nr);
+		return ret;
+	}
 	ret = prepare(&tree);
 	ret = ret ?: restore_and_detach(&tree);
 	root = tree.nr ? tree.tasks ? tree.tasks[0].pid : 0 : 0;

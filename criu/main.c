@@ -73,6 +73,10 @@ static int run_command(struct cr_ctx *ctx)
 {
 	switch (ctx->opts->command) {
 	case CMD_DUMP:
+		if (ctx->opts->check_only) {
+			pr_err("--check-only is supported with restore only (it checks an images directory)\n");
+			return -1;
+		}
 		if (ctx->opts->tree_pid <= 0) {
 			pr_err("dump needs the PID of the tree's root: use -t PID\n");
 			return -1;

@@ -33,6 +33,7 @@ enum {
 	OPT_INHERIT_FD,
 	OPT_EXTERNAL,
 	OPT_ALLOW_OUTSIDE_SHARING,
+	OPT_CHECK_ONLY,
 	OPT_UNSUPPORTED, /* every option from here on is known but not supported */
 };
 
@@ -122,7 +123,7 @@ static const struct option long_opts[] = {
 	{ "file-validation", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "orphan-pts-master", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "libdir", required_argument, NULL, OPT_UNSUPPORTED },
-	{ "check-only", no_argument, NULL, OPT_UNSUPPORTED },
+	{ "check-only", no_argument, NULL, OPT_CHECK_ONLY },
 	{ "extra", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "experimental", no_argument, NULL, OPT_UNSUPPORTED },
 	{ "ms", no_argument, NULL, OPT_UNSUPPORTED },
@@ -442,6 +443,9 @@ static int apply_option(struct cr_options *opts, int c, const char *arg, const c
 		return parse_external(arg, opts);
 	case OPT_ALLOW_OUTSIDE_SHARING:
 		opts->allow_outside_sharing = true;
+		break;
+	case OPT_CHECK_ONLY:
+		opts->check_only = true;
 		break;
 	case OPT_UNSUPPORTED:
 		if (!opts->unsupported)

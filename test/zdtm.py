@@ -722,10 +722,12 @@ def write_pstree(path, entries):
         f.write(data)
 
 
-def restore_damaged(t, cases):
+def restore_damaged(t, cases, reseal=True):
     """Restore t's dump from damaged copies, one per (case, names, damage):
     each restore must fail within NEG_TIMEOUT, its output must name one of
-    names, and no process may be left. Returns the problems found."""
+    names, and no process may be left. With reseal, checksums.img is made to
+    vouch for the damage, so that it reaches the decoding and validation
+    behind the checksums. Returns the problems found."""
     pid = t.pid
     problems = []
     for case, names, damage in cases:
@@ -735,6 +737,8 @@ def restore_damaged(t, cases):
             if os.path.exists(os.path.join(d, f)):
                 os.unlink(os.path.join(d, f))
         damage(d)
+        if reseal:
+            imgedit.reseal(d, imgedit.changed_files(t.img, d))
         outname = 'restore-%s.out' % case
         rc, secs = t.restore(d, timeout=NEG_TIMEOUT, outname=outname)
         text = ''
@@ -1068,6 +1072,68 @@ LDT_ENTRY_NUMBER, LDT_LIMIT, LDT_CONTENTS = 1, 3, 5
 TIMER_ID, TIMER_CLOCKID, TIMER_NOTIFY, TIMER_SIGNO, TIMER_NOTIFY_TID, TIMER_VALUE_NSEC = 1, 2, 3, 4, 6, 10
 
 
+@negative
+def image_integrity():
+    """checksums.img: a byte flipped in any image file (one case per file,
+    in a different block each time for the pages), a truncated file, a
+    deleted one, two swapped, a file the dump did not write, checksums.img
+    itself flipped or missing. Each restore fails before anything is
+    created, naming the file (and for a flip, "checksum mismatch at offset
+    N" with N the block that holds the byte); nothing is left; the intact
+    images restore fine. criu restore --check-only says the same without
+    restoring anything."""
+    t = TestRun('pipe_shared_tree', 'neg_image_integrity')
+    try:
+        t.start()
+        t.dump()
+        t.wait_gone()
+        files = sorted(f for f in os.listdir(t.img) if f.endswith('.img') and f != imgedit.SUMS)
+        cases = []
+        for i, name in enumerate(files):
+            size = os.path.getsize(os.path.join(t.img, name))
+            if not size:
+                continue
+            at = (size * (2 * i + 1) // (2 * len(files) + 1)) if size > 64 else size // 2
+            want = '%s: checksum mismatch at offset %d' % (name, at - at % imgedit.SUMS_BLOCK)
+            cases.append(('flip-' + name, [want], flip_at(name, at)))
+        core = next(f for f in files if f.startswith('core-'))
+        mm = next(f for f in files if f.startswith('mm-'))
+        cases += [
+            ('truncated-' + core, [core + ': '], lambda d: damage_file(os.path.join(d, core), 'truncate')),
+            ('deleted-' + mm, [mm + ': missing'], lambda d: os.unlink(os.path.join(d, mm))),
+            ('swapped', [core + ': ', mm + ': '], lambda d: swap(d, core, mm)),
+            ('stray-file', ['core-1.img: not written by the dump'],
+             lambda d: shutil.copy(os.path.join(d, core), os.path.join(d, 'core-1.img'))),
+            ('flip-checksums', [imgedit.SUMS + ': '], flip_at(imgedit.SUMS, 20)),
+            ('no-checksums', [imgedit.SUMS + ' is missing'], lambda d: os.unlink(os.path.join(d, imgedit.SUMS))),
+        ]
+        problems = restore_damaged(t, cases, reseal=False)
+        for case, names, damage in cases[:2]:
+            d = os.path.join(t.out, 'img-' + case)
+            out = subprocess.run([CRIU, 'restore', '--check-only', '-D', d], capture_output=True, text=True)
+            if out.returncode == 0 or names[0] not in out.stdout + out.stderr:
+                problems.append('%s: --check-only exited %d without %s' % (case, out.returncode, names[0]))
+        out = subprocess.run([CRIU, 'restore', '--check-only', '-D', t.img], capture_output=True, text=True)
+        if out.returncode != 0:
+            problems.append('--check-only of the intact images exited %d: %s' % (out.returncode, out.stderr[-200:]))
+        if problems:
+            raise Fail('; '.join(problems))
+        t.restore_ok()
+        t.stop_and_check('the test restored from the intact images')
+    finally:
+        t.cleanup()
+
+
+def flip_at(name, at):
+    def damage(d):
+        with open(os.path.join(d, name), 'r+b') as f:
+            f.seek(at)
+            b = f.read(1)
+            f.seek(at)
+            f.write(bytes([b[0] ^ 0x20]))
+    return damage
+
+
 def swap(d, a, b):
     pa, pb, tmp = os.path.join(d, a), os.path.join(d, b), os.path.join(d, 'swap.tmp')
     os.rename(pa, tmp)
@@ -1178,7 +1244,9 @@ def dumper_killed():
 
 @negative
 def dump_enospc():
-    """criu dump into a full images directory (a 64k tmpfs)."""
+    """criu dump into a full images directory (a 64k tmpfs): a clear error,
+    the process unharmed, and nothing that looks like a complete dump
+    (no checksums.img: restore --check-only says the dump did not complete)."""
     t = TestRun('mem_anon_big', 'neg_dump_enospc', opts={})
     mounted = False
     try:
@@ -1205,6 +1273,11 @@ def dump_enospc():
         if 'No space left on device' not in text:
             raise Fail('criu dump failed (exit %d) but not for lack of space' % rc)
         expect_untouched(t, 'after the failed dump')
+        # nothing there may look like a complete dump
+        out = subprocess.run([CRIU, 'restore', '--check-only', '-D', t.img], capture_output=True, text=True)
+        if out.returncode == 0 or 'did not complete' not in out.stdout + out.stderr:
+            raise Fail('the partial images pass --check-only (exit %d): %r' %
+                       (out.returncode, (out.stdout + out.stderr)[-200:]))
     finally:
         if mounted:
             subprocess.run(['umount', t.img])

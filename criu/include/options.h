@@ -62,6 +62,7 @@ struct cr_options {
 	/* dump: --external KEY, resources the tree shares with outsiders that are allowed (pipe:[N], socket:[N]) */
 	char **externals;
 	int nr_externals;
+	bool check_only;	    /* restore --check-only: verify and validate the images, restore nothing */
 	bool allow_outside_sharing; /* --allow-outside-sharing: dump what outsiders share as the tree's own */
 	/* dump: -x, --ext-unix-sk: unix sockets connected outside are external (all, or these inodes) */
 	bool ext_unix_sk_all;

@@ -39,50 +39,69 @@
 #define NAME_MAX_LEN 255
 
 struct hash_job {
-	const uint8_t *data;
-	size_t size;
+	int fd;
+	size_t size; /* of the file */
 	uint64_t *sums;
 	size_t first, last; /* blocks [first, last) */
+	int error;
 };
 
+/* Each thread maps its own slice: faulting the page cache in is half the work, and it is shared too. */
 static void *hash_blocks(void *arg)
 {
 	struct hash_job *j = arg;
-	size_t b;
+	size_t start = j->first * BLOCK_SIZE, end = j->last * BLOCK_SIZE, b;
+	const uint8_t *map;
 
-	for (b = j->first; b < j->last; b++) {
-		size_t off = b * BLOCK_SIZE, len = j->size - off < BLOCK_SIZE ? j->size - off : BLOCK_SIZE;
-
-		j->sums[b] = XXH64(j->data + off, len, 0);
+	if (end > j->size)
+		end = j->size;
+	if (start >= end)
+		return NULL;
+	map = mmap(NULL, end - start, PROT_READ, MAP_PRIVATE, j->fd, start);
+	if (map == MAP_FAILED) {
+		j->error = -errno;
+		return NULL;
 	}
+	madvise((void *)map, end - start, MADV_SEQUENTIAL);
+	for (b = j->first; b < j->last; b++) {
+		size_t off = b * BLOCK_SIZE, len = end - off < BLOCK_SIZE ? end - off : BLOCK_SIZE;
+
+		j->sums[b] = XXH64(map + (off - start), len, 0);
+	}
+	munmap((void *)map, end - start);
 	return NULL;
 }
 
-static void hash_all(const uint8_t *data, size_t size, uint64_t *sums, size_t nblocks)
+static int hash_all(int fd, size_t size, uint64_t *sums, size_t nblocks)
 {
 	struct hash_job jobs[MAX_THREADS];
 	pthread_t threads[MAX_THREADS];
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t n = size < PARALLEL_MIN || cpus < 2 ? 1 : (size_t)(cpus < MAX_THREADS ? cpus : MAX_THREADS);
-	size_t i, started = 0;
+	bool started[MAX_THREADS] = {};
+	size_t i;
+	int ret = 0;
 
 	for (i = 0; i < n; i++) {
-		jobs[i] = (struct hash_job){ data, size, sums, nblocks * i / n, nblocks * (i + 1) / n };
+		jobs[i] = (struct hash_job){ fd, size, sums, nblocks * i / n, nblocks * (i + 1) / n, 0 };
 		/* the last slice in this thread; any other in its own, or here if none can start */
-		if (i + 1 < n && !pthread_create(&threads[started], NULL, hash_blocks, &jobs[i]))
-			started++;
+		if (i + 1 < n && !pthread_create(&threads[i], NULL, hash_blocks, &jobs[i]))
+			started[i] = true;
 		else
 			hash_blocks(&jobs[i]);
 	}
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
+	for (i = 0; i < n; i++) {
+		if (started[i])
+			pthread_join(threads[i], NULL);
+		ret = ret ?: jobs[i].error;
+	}
+	return ret;
 }
 
 /* The block sums of dirfd/name: *sums malloc'ed (NULL for an empty file). */
 static int sum_file(int dirfd, const char *name, uint64_t *size, uint64_t **sums, size_t *nblocks)
 {
 	struct stat st;
-	void *map;
 	int fd, ret = 0;
 
 	*sums = NULL;
@@ -103,16 +122,12 @@ static int sum_file(int dirfd, const char *name, uint64_t *size, uint64_t **sums
 	if (!*nblocks)
 		goto out;
 	*sums = xmalloc(*nblocks * sizeof(**sums));
-	map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	if (!*sums || map == MAP_FAILED) {
-		ret = *sums ? -errno : -ENOMEM;
-		pr_perror("%s: can't read it to sum it", name);
+	ret = *sums ? hash_all(fd, st.st_size, *sums, *nblocks) : -ENOMEM;
+	if (ret) {
+		pr_err("%s: can't read it to sum it: %s\n", name, strerror(-ret));
 		free(*sums);
 		*sums = NULL;
-		goto out;
 	}
-	hash_all(map, st.st_size, *sums, *nblocks);
-	munmap(map, st.st_size);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -235,6 +235,22 @@ static int mark_external(struct fd_desc *d, const char *key)
 	return 0;
 }
 
+/*
+ * Devices with no position and nothing to share through a description: a
+ * process started from a shell often holds the shell's /dev/null beyond
+ * its stdio. Opening them again is the same.
+ */
+static bool stateless_device(const char *link)
+{
+	static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(devs); i++)
+		if (!strcmp(link, devs[i]))
+			return true;
+	return false;
+}
+
 static int on_shared_description(struct outside_check *oc, struct fd_desc *d, pid_t pid, int fd)
 {
 	char link[PATH_MAX];
@@ -242,6 +258,11 @@ static int on_shared_description(struct outside_check *oc, struct fd_desc *d, pi
 
 	if (root_stdio(oc, d) || named_external(oc, key))
 		return mark_external(d, key);
+	if (stateless_device(link)) {
+		pr_debug("fd %d of process %d (%s) is also fd %d of process %d: opened again, it is the same\n", d->fd,
+			 d->pid, link, fd, pid);
+		return 0;
+	}
 	if (oc->opts->allow_outside_sharing) {
 		pr_warn("fd %d of process %d (%s) is also fd %d of process %d, outside the tree: restored as the "
 			"tree's "

@@ -23,6 +23,7 @@
 #include "freezer.h"
 #include "image.h"
 #include "inventory.pb-c.h"
+#include "fault.h"
 #include "image-sums.h"
 #include "ldt.h"
 #include "vdso.h"
@@ -214,6 +215,7 @@ static int run_parasite(struct dump_ctx *dc, struct proc_dump *pd)
 	ret = compel_infect(&pd->ic, &parasite_blob, parasite_sym_parasite_entry, sizeof(struct parasite_args));
 	if (ret)
 		return ret;
+	fault_pause("parasite");
 	args = compel_args(&pd->ic);
 	ret = compel_rpc_call(&pd->ic, PARASITE_CMD_GET_MISC, 0, -1, &result);
 	if (!ret && result) {
@@ -524,8 +526,10 @@ static int dump_tree(struct dump_ctx *dc)
 		if (!dc->procs[i].item->zombie)
 			ret = dump_one(dc, &dc->procs[i]);
 	ret = ret ?: dump_cttys(dc);
-	if (!ret)
+	if (!ret) {
 		fault_hold_before_images();
+		fault_pause("images");
+	}
 	return ret ?: write_images(dc);
 }
 
@@ -565,7 +569,10 @@ int cr_dump(struct cr_ctx *cr)
 		return ret;
 	}
 	dc.seized = true;
+	fault_pause("seized");
 	ret = dump_tree(&dc);
+	if (!ret)
+		fault_pause("sums");
 	/* while the tree is still frozen: without its sums the images can't be restored */
 	ret = ret ?: image_sums_write(cr->imgdir_fd);
 	if (ret)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "compel/infect.h"
+#include "fault.h"
 #include "log.h"
 #include "mem.h"
 #include "page-xfer.h"
@@ -271,6 +272,9 @@ int page_xfer_dump(struct infect_ctx *ic, const struct page_run *runs, size_t nr
 			base += batch_bytes;
 			nr = 0;
 			batch_bytes = 0;
+			/* some pages written, more to come */
+			if (!ret)
+				fault_pause("pages");
 		}
 	}
 	if (!ret)

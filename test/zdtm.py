@@ -1154,6 +1154,53 @@ def parasite_line(path):
 
 
 @negative
+def dumper_killed_points():
+    """kill -9 of criu dump at each stage (CRIU_FAULT_DUMP_PAUSE holds it
+    there): the tree just seized, the parasite inside, pages half written,
+    everything read and no image written, images written but not their
+    checksums. Each time the target must run on untouched (not stopped, not
+    traced, no parasite, the same maps) and pass its own check; what the
+    killed dump left must not pass restore --check-only."""
+    for point, mb in (('seized', 16), ('parasite', 16), ('pages', 300), ('images', 16), ('sums', 16)):
+        t = TestRun('mem_anon_big', 'neg_dumper_killed_points', env={'ZDTM_MEM_MB': str(mb)}, opts={})
+        try:
+            t.start()
+            t.snapshot_maps()
+            os.makedirs(t.img)
+            log = os.path.join(t.img, 'dump.log')
+            t.add_log('dump.log', log)
+            proc = subprocess.Popen([CRIU, 'dump', '-t', str(t.pid), '-D', t.img, '-v4', '-o', 'dump.log'],
+                                    cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL,
+                                    env=dict(os.environ, CRIU_FAULT_DUMP_PAUSE=point))
+            t.pids.add(proc.pid)
+            deadline = time.monotonic() + DUMP_TIMEOUT
+            reached = False
+            while proc.poll() is None and time.monotonic() < deadline and not reached:
+                time.sleep(0.005)
+                try:
+                    with open(log, errors='replace') as f:
+                        reached = 'fault point %s reached' % point in f.read()
+                except OSError:
+                    pass
+            if not reached:
+                raise Fail('%s: criu never reached the point (exit %s)' % (point, proc.poll()))
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            t.pids.discard(proc.pid)
+            why = t.check_free('%s: after criu was killed there' % point, timeout=5)
+            if why:
+                raise Fail(why)
+            out = subprocess.run([CRIU, 'restore', '--check-only', '-D', t.img], capture_output=True, text=True)
+            if out.returncode == 0:
+                raise Fail('%s: the images of the killed dump pass --check-only' % point)
+            note('%s: killed; target free; --check-only: %s' % (point, out.stderr.strip().splitlines()[-1]))
+            t.stop_and_check('the target of a dump killed at %s' % point)
+        finally:
+            t.cleanup()
+
+
+@negative
 def dumper_killed_tcp():
     """kill -9 criu dump --tcp-established once the connections are in
     repair mode and locked: the guard takes them out of repair mode and

@@ -56,6 +56,40 @@ criu/criu: $(CRIU_OBJS)
 
 -include $(CRIU_OBJS:.o=.d)
 
+# libFuzzer targets (clang): criu's code built again with the fuzzer's
+# instrumentation and AddressSanitizer, main.c left out. fuzz_image.c is
+# built once per image file it fuzzes (FUZZ_FILE).
+FUZZ_CC		?= clang
+FUZZ_CFLAGS	:= -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+		   -fno-omit-frame-pointer -Wno-unused-command-line-argument
+FUZZ_OBJS	:= $(patsubst %.c,test/fuzz/obj/%.o,$(filter-out criu/main.c,$(CRIU_SRCS)) $(PB_SRCS))
+FUZZ_IMAGES	:= core:core- mm:mm- pagemap:pagemap- pstree:pstree.img files:files.img fdinfo:fdinfo- \
+		   fs:fs- inventory:inventory.img checksums:checksums.img
+FUZZ_BINS	:= $(foreach t,$(FUZZ_IMAGES),test/fuzz/bin/fuzz_$(firstword $(subst :, ,$(t)))) test/fuzz/bin/fuzz_vdso
+
+test/fuzz/obj/%.o: %.c | $(PB_HDRS) $(BLOB_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+define fuzz_image_rule
+test/fuzz/bin/fuzz_$(1): test/fuzz/fuzz_image.c $(FUZZ_OBJS)
+	@mkdir -p $$(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_FILE='"$(2)"' -o $$@ $$< $(FUZZ_OBJS) $(LDLIBS)
+endef
+$(foreach t,$(FUZZ_IMAGES),$(eval $(call fuzz_image_rule,$(firstword $(subst :, ,$(t))),$(lastword $(subst :, ,$(t))))))
+
+test/fuzz/bin/fuzz_vdso: test/fuzz/fuzz_vdso.c $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
+
+fuzz-build: all $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS (default 60) from the images of a fresh dump and of the tests.
+fuzz: deps
+	$(MAKE) fuzz-build
+	$(MAKE) -C test all
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} python3 test/zdtm.py run $(addprefix -t ,$(notdir $(FUZZ_BINS)))
+
 deps:
 	scripts/install-deps.sh
 
@@ -65,8 +99,9 @@ demo: deps
 
 test: deps
 	$(MAKE) all
+	$(MAKE) fuzz-build
 	$(MAKE) -C test all
-	python3 test/zdtm.py run --all
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} python3 test/zdtm.py run --all
 
 bench: deps
 	$(MAKE) all
@@ -78,11 +113,11 @@ install: all
 
 clean:
 	rm -f criu/criu compel/compel-blob $(CRIU_OBJS) $(CRIU_OBJS:.o=.d) criu/pie/*.o
-	rm -rf images/gen criu/pie/gen
+	rm -rf images/gen criu/pie/gen test/fuzz/obj test/fuzz/bin
 	-$(MAKE) -C test clean
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-.PHONY: all deps demo test bench install clean format
+.PHONY: all deps demo test bench install clean format fuzz fuzz-build
 .SECONDARY:

@@ -334,7 +334,7 @@ static int parse_watches(const struct fd_dump_ctx *c, InotifyEntry *ie, char *in
 	if (ret)
 		return ret;
 	/* fdinfo lists the newest first; restore adds them by increasing number */
-	qsort(ie->wds, ie->n_wds, sizeof(*ie->wds), cmp_wd);
+	xqsort(ie->wds, ie->n_wds, sizeof(*ie->wds), cmp_wd);
 	for (i = 0; i + 1 < ie->n_wds; i++) {
 		if (ie->wds[i]->wd == ie->wds[i + 1]->wd) {
 			pr_err("fd %d of process %d: inotify fdinfo lists watch %u twice\n", c->fd, c->pid,

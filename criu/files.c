@@ -547,7 +547,7 @@ static int list_fds(pid_t pid, int **fds, size_t *nr)
 		(*fds)[(*nr)++] = atoi(de->d_name);
 	}
 	closedir(d);
-	qsort(*fds, *nr, sizeof(int), cmp_int);
+	xqsort(*fds, *nr, sizeof(int), cmp_int);
 	return 0;
 }
 
@@ -1026,7 +1026,7 @@ int files_read_task(int imgdir_fd, pid_t pid, const struct file_set *set, struct
 	img_close(img);
 	if (ret)
 		goto err;
-	qsort(tf->fds, tf->nr_fds, sizeof(*tf->fds), cmp_fdinfo);
+	xqsort(tf->fds, tf->nr_fds, sizeof(*tf->fds), cmp_fdinfo);
 	ret = validate_fdinfo(tf, pid);
 	if (ret)
 		goto err;

@@ -222,7 +222,7 @@ static int load_tids(struct freezer *fz)
 	ret = add_tids(fz, fz->dirfd, path, strlen(path), 0);
 	free(path);
 	if (!ret)
-		qsort(fz->tids, fz->nr_tids, sizeof(pid_t), cmp_pid);
+		xqsort(fz->tids, fz->nr_tids, sizeof(pid_t), cmp_pid);
 	return ret;
 }
 

@@ -174,7 +174,8 @@ static int list_images(int dirfd, char ***names, size_t *nr)
 		(*nr)++;
 	}
 	closedir(d);
-	qsort(*names, *nr, sizeof(**names), cmp_names);
+	if (*nr)
+		xqsort(*names, *nr, sizeof(**names), cmp_names);
 	return 0;
 }
 
@@ -388,7 +389,7 @@ static int verify_file(int dirfd, const ImageSum *is)
 
 static bool listed(char *const *names, size_t nr, const char *name)
 {
-	return bsearch(&name, names, nr, sizeof(*names), cmp_names) != NULL;
+	return nr && bsearch(&name, names, nr, sizeof(*names), cmp_names) != NULL;
 }
 
 /* Each listed file verified, and their names kept (sorted) to find files the dump did not write. */
@@ -419,7 +420,8 @@ static int verify_listed(int dirfd, const uint8_t *data, size_t size, size_t off
 			(*nr)++;
 		image_sum__free_unpacked(is, NULL);
 	}
-	qsort(*names, *nr, sizeof(**names), cmp_names);
+	if (*nr)
+		xqsort(*names, *nr, sizeof(**names), cmp_names);
 	return ret;
 }
 

@@ -207,7 +207,7 @@ static int cmp_id(const void *a, const void *b)
 /* By increasing id: the restorer creates them in that order. */
 void posix_timers_to_image(struct posix_timers_dump *pt, TaskCoreEntry *core)
 {
-	qsort(pt->ptrs, pt->nr, sizeof(*pt->ptrs), cmp_id);
+	xqsort(pt->ptrs, pt->nr, sizeof(*pt->ptrs), cmp_id);
 	core->n_posix_timers = pt->nr;
 	core->posix_timers = pt->ptrs;
 }

@@ -427,7 +427,7 @@ static int collect_busy(const struct restore_task *rt, struct self_map **busy, s
 		if (ret)
 			return ret;
 	}
-	qsort(*busy, *nr, sizeof(**busy), cmp_map);
+	xqsort(*busy, *nr, sizeof(**busy), cmp_map);
 	return 0;
 }
 
@@ -815,7 +815,7 @@ static int add_busy(struct self_map **busy, size_t *nr, uint64_t start, uint64_t
 	int ret = add_self_map(busy, nr, &cap, start, end);
 
 	if (!ret)
-		qsort(*busy, *nr, sizeof(**busy), cmp_map);
+		xqsort(*busy, *nr, sizeof(**busy), cmp_map);
 	return ret;
 }
 

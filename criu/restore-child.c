@@ -196,7 +196,7 @@ static int close_other_fds(const struct restore_task *rt, const struct child_fds
 	for (i = 0; i < set->nr_files; i++)
 		if (set->masters[i] >= 0)
 			keep[nr++] = set->masters[i];
-	qsort(keep, nr, sizeof(*keep), cmp_int);
+	xqsort(keep, nr, sizeof(*keep), cmp_int);
 	for (i = 0; i < nr && !ret; i++) {
 		if (keep[i])
 			ret = close_range_fds(next, keep[i] - 1);

@@ -215,7 +215,7 @@ static int collect_busy(const struct restore_tree *tree, uint64_t **busy, size_t
 			(*nr)++;
 		}
 	}
-	qsort(*busy, *nr, 2 * sizeof(uint64_t), cmp_range);
+	xqsort(*busy, *nr, 2 * sizeof(uint64_t), cmp_range);
 	return 0;
 }
 
@@ -388,8 +388,8 @@ static int drop_missing(const struct restore_task *rt, const VmaEntry *v, uint64
 	size_t cp = 0, cc = 0;
 
 	for (; a <= v->end; a += PAGE_SIZE) {
-		bool keep = a == v->end || covered(rt->pm, rt->nr_pm, &cp, a) ||
-			    covered(rt->cow_pm, rt->nr_cow_pm, &cc, a);
+		bool keep =
+			a == v->end || covered(rt->pm, rt->nr_pm, &cp, a) || covered(rt->cow_pm, rt->nr_cow_pm, &cc, a);
 
 		if (!keep) {
 			run++;

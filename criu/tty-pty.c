@@ -969,7 +969,7 @@ static int make_pairs(struct file_set *set)
 		set->ptys[set->nr_ptys].sfd = -1;
 		set->nr_ptys++;
 	}
-	qsort(set->ptys, set->nr_ptys, sizeof(*set->ptys), cmp_by_index);
+	xqsort(set->ptys, set->nr_ptys, sizeof(*set->ptys), cmp_by_index);
 	ret = allocate_pairs(set);
 	for (i = 0; !ret && i < set->nr_ptys; i++)
 		ret = setup_pair(&set->ptys[i]);

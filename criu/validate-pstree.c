@@ -94,7 +94,7 @@ static int check_unique_ids(PstreeEntry *const *e, size_t nr, const struct valid
 		}
 	}
 	if (!ret) {
-		qsort(slots, n, sizeof(*slots), cmp_slot);
+		xqsort(slots, n, sizeof(*slots), cmp_slot);
 		for (i = 1; i < n; i++) {
 			if (slots[i].pid != slots[i - 1].pid)
 				continue;

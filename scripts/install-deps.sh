@@ -5,7 +5,7 @@ set -e
 
 PKGS="gcc make binutils libc6-dev pkg-config protobuf-c-compiler libprotobuf-c-dev \
 libnl-3-dev libnl-route-3-dev libnftables-dev nftables libcap-dev libbsd-dev libnet1-dev libxxhash-dev \
-python3 iproute2 procps"
+python3 iproute2 procps clang libclang-rt-dev"
 
 missing=""
 for p in $PKGS; do

@@ -1340,6 +1340,104 @@ def run_negative(name):
         return str(e)
 
 
+# ---------------------------------------------------------------- fuzzing
+
+FUZZ_BIN = os.path.join(TEST_DIR, 'fuzz', 'bin')
+FUZZ_REGRESS = os.path.join(TEST_DIR, 'fuzz', 'regress')
+FUZZ_PREFIXES = {'core': 'core-', 'mm': 'mm-', 'pagemap': 'pagemap-', 'pstree': 'pstree.img',
+                 'files': 'files.img', 'fdinfo': 'fdinfo-', 'fs': 'fs-', 'inventory': 'inventory.img',
+                 'checksums': 'checksums.img'}
+_fuzz_base = []
+
+
+def fuzz_base():
+    """The images of a fresh dump of a small tree with pipes, for the
+    files a fuzz target does not replace (made once per run)."""
+    if _fuzz_base:
+        return _fuzz_base[0]
+    t = TestRun('pipe_shared_tree', 'fuzz_base')
+    try:
+        t.start()
+        t.dump()
+        t.wait_gone()
+    finally:
+        t.cleanup()
+    _fuzz_base.append(t.img)
+    return t.img
+
+
+def fuzz_seeds(target, corpus):
+    """Real images of that kind from every test's dump, and for the vDSO
+    parser this machine's vDSO."""
+    os.makedirs(corpus, exist_ok=True)
+    if target == 'vdso':
+        with open('/proc/self/maps') as f:
+            line = next(ln for ln in f if ln.rstrip().endswith('[vdso]'))
+        start, end = (int(x, 16) for x in line.split()[0].split('-'))
+        with open('/proc/self/mem', 'rb') as f:
+            f.seek(start)
+            data = f.read(end - start)
+        with open(os.path.join(corpus, 'vdso'), 'wb') as f:
+            f.write(data)
+        return
+    prefix, n = FUZZ_PREFIXES[target], 0
+    for test in sorted(os.listdir(OUT_DIR)):
+        img = os.path.join(OUT_DIR, test, 'img')
+        if not os.path.isdir(img):
+            continue
+        for name in sorted(os.listdir(img)):
+            path = os.path.join(img, name)
+            if name.startswith(prefix) and n < 200 and os.path.getsize(path) <= (1 << 20):
+                shutil.copy(path, os.path.join(corpus, '%s-%s' % (test, name)))
+                n += 1
+
+
+def run_fuzzer(target):
+    binary = os.path.join(FUZZ_BIN, 'fuzz_' + target)
+    if not os.access(binary, os.X_OK):
+        raise Fail('%s is not built (make fuzz-build)' % binary)
+    out = os.path.join(OUT_DIR, 'fuzz_' + target)
+    shutil.rmtree(out, ignore_errors=True)
+    corpus = os.path.join(out, 'corpus')
+    fuzz_seeds(target, corpus)
+    env = dict(os.environ, FUZZ_BASE_DIR=fuzz_base())
+    regress = os.path.join(FUZZ_REGRESS, target)
+    old = sorted(os.path.join(regress, f) for f in os.listdir(regress)) if os.path.isdir(regress) else []
+    if old:
+        res = subprocess.run([binary] + old, env=env, capture_output=True, text=True, timeout=300)
+        if res.returncode != 0:
+            raise Fail('a recorded crash of fuzz_%s is back: %s' % (target, res.stderr[-800:]))
+    secs = int(os.environ.get('FUZZ_SECONDS', '10'))
+    log = os.path.join(out, 'fuzz.log')
+    with open(log, 'w') as f:
+        res = subprocess.run([binary, '-max_total_time=%d' % secs, '-timeout=10', '-rss_limit_mb=2048',
+                              '-artifact_prefix=%s/' % out, '-print_final_stats=1', corpus],
+                             env=env, stdout=f, stderr=subprocess.STDOUT, timeout=secs + 120)
+    with open(log, errors='replace') as f:
+        text = f.read()
+    if res.returncode != 0:
+        found = [a for a in os.listdir(out) if a.startswith(('crash-', 'leak-', 'timeout-', 'oom-'))]
+        raise Fail('fuzz_%s found %s (keep it as a regression input in test/fuzz/regress/%s/): %s' %
+                   (target, ', '.join(os.path.join(out, a) for a in found) or 'a failure', target,
+                    text[-1200:]))
+    runs = [ln for ln in text.splitlines() if ln.startswith('stat::number_of_executed_units')]
+    note('fuzz_%s: %s in %d s, %d regression inputs' %
+         (target, runs[-1].split(':')[-1].strip() + ' runs' if runs else '?', secs, len(old)))
+
+
+def register_fuzzers():
+    for target in list(FUZZ_PREFIXES) + ['vdso']:
+        def run(target=target):
+            run_fuzzer(target)
+        run.__doc__ = 'libFuzzer: %s for FUZZ_SECONDS' % (
+            'the vDSO ELF parser' if target == 'vdso' else
+            'the decoding and validation of %s*' % FUZZ_PREFIXES[target])
+        NEGATIVE['fuzz_' + target] = run
+
+
+register_fuzzers()
+
+
 # ---------------------------------------------------------------- main
 
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <sys/types.h>
 
 #define PAGE_SIZE 4096UL
@@ -46,5 +47,12 @@ int close_safe(int *fd);
 uint64_t now_ns(int clock);
 /* Copy the data of src (size bytes) to the same offsets of dst, keeping holes; dst ends up size long. */
 int copy_sparse(int src, uint64_t size, int dst, const char *what);
+
+/* qsort() that takes an empty array as it may come (NULL, 0): calling qsort() with NULL is undefined. */
+static inline void xqsort(void *base, size_t nmemb, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (nmemb > 1)
+		qsort(base, nmemb, size, cmp);
+}
 
 #endif

@@ -766,14 +766,31 @@ def restore_damaged(t, cases, reseal=True):
     return problems
 
 
-@negative
-def corrupt_images():
-    """Restores from damaged copies of a dump must fail cleanly."""
-    t = TestRun('busyloop', 'neg_corrupt_images')
+def damaged_dump_test(test, outname, cases_of, reseal=True, more=None):
+    """Dump test, restore damaged copies of its images (cases_of(t) lists
+    them, see restore_damaged; more(t, cases) may add problems), then the
+    intact images, which must restore and pass."""
+    t = TestRun(test, outname)
     try:
         t.start()
         t.dump()
         t.wait_gone()
+        cases = cases_of(t)
+        problems = restore_damaged(t, cases, reseal)
+        if more:
+            problems += more(t, cases)
+        if problems:
+            raise Fail('; '.join(problems))
+        t.restore_ok()
+        t.stop_and_check('the test restored from the intact images')
+    finally:
+        t.cleanup()
+
+
+@negative
+def corrupt_images():
+    """Restores from damaged copies of a dump must fail cleanly."""
+    def cases_of(t):
         pid = t.pid
         pages = sorted(f for f in os.listdir(t.img) if f.startswith('pages-'))
         if not pages:
@@ -817,13 +834,9 @@ def corrupt_images():
             ('fdinfo-file-as-socket', [fdinfo],
              lambda d: set_entry_field(os.path.join(d, fdinfo), 0, 3, 4)),
         ]
-        problems = restore_damaged(t, cases)
-        if problems:
-            raise Fail('; '.join(problems))
-        t.restore_ok()
-        t.stop_and_check('the test restored from the intact images')
-    finally:
-        t.cleanup()
+        return cases
+
+    damaged_dump_test('busyloop', 'neg_corrupt_images', cases_of)
 
 
 @negative
@@ -833,11 +846,7 @@ def corrupt_signal_images():
     described. Each restore fails naming the file and field (or, for a
     timer the kernel refuses, the timer), nothing is left behind, and the
     intact images restore fine."""
-    t = TestRun('posix_timers', 'neg_corrupt_signal_images')
-    try:
-        t.start()
-        t.dump()
-        t.wait_gone()
+    def cases_of(t):
         pid = t.pid
         core = 'core-%d.img' % pid
 
@@ -886,13 +895,10 @@ def corrupt_signal_images():
             # valid to the eye, refused by the kernel: the restore fails in the restorer
             ('timer-uncreatable', ['POSIX timer'], on_timer(0, TIMER_CLOCKID, absent_cpu_clock)),
         ]
-        problems = restore_damaged(t, cases)
-        if problems:
-            raise Fail('; '.join(problems))
-        t.restore_ok()
-        t.stop_and_check('the test restored from the intact images')
-    finally:
-        t.cleanup()
+        return cases
+
+    damaged_dump_test('posix_timers', 'neg_corrupt_signal_images', cases_of)
+
 
 @negative
 def corrupt_ldt_images():
@@ -901,11 +907,7 @@ def corrupt_ldt_images():
     segment marked present, entries out of order, %gs pointing to an entry
     the image lacks. Each restore fails naming core-PID.img and the field,
     nothing is left, and the intact images restore fine."""
-    t = TestRun('ldt', 'neg_corrupt_ldt_images')
-    try:
-        t.start()
-        t.dump()
-        t.wait_gone()
+    def cases_of(t):
         core = 'core-%d.img' % t.pid
 
         def on_core(edit):
@@ -927,13 +929,10 @@ def corrupt_ldt_images():
             ('gs-missing-entry', [core + ': thread.gpregs gs'], on_gs((10 << 3) | 7)),
             ('gs-kernel-rpl', [core + ': thread.gpregs gs'], on_gs(4)),
         ]
-        problems = restore_damaged(t, cases)
-        if problems:
-            raise Fail('; '.join(problems))
-        t.restore_ok()
-        t.stop_and_check('the test restored from the intact images')
-    finally:
-        t.cleanup()
+        return cases
+
+    damaged_dump_test('ldt', 'neg_corrupt_ldt_images', cases_of)
+
 
 @negative
 def corrupt_vdso_images():
@@ -942,11 +941,7 @@ def corrupt_vdso_images():
     instead of an ELF, section headers pointing past the end, a symbol
     table linked to a section that does not exist. Each restore fails
     naming mm-PID.img, nothing is left, the intact images restore."""
-    t = TestRun('vdso_calls', 'neg_corrupt_vdso_images')
-    try:
-        t.start()
-        t.dump()
-        t.wait_gone()
+    def cases_of(t):
         mm = 'mm-%d.img' % t.pid
 
         def on_image(change):
@@ -976,13 +971,9 @@ def corrupt_vdso_images():
             ('vdso-image-shoff', [mm + ': vdso_image', 'vDSO'], on_image(set_u64(0x28, 1 << 40))),
             ('vdso-image-link', [mm + ': vdso_image', 'vDSO'], on_image(bad_link)),
         ]
-        problems = restore_damaged(t, cases)
-        if problems:
-            raise Fail('; '.join(problems))
-        t.restore_ok()
-        t.stop_and_check('the test restored from the intact images')
-    finally:
-        t.cleanup()
+        return cases
+
+    damaged_dump_test('vdso_calls', 'neg_corrupt_vdso_images', cases_of)
 
 
 @scenario
@@ -1082,11 +1073,7 @@ def image_integrity():
     N" with N the block that holds the byte); nothing is left; the intact
     images restore fine. criu restore --check-only says the same without
     restoring anything."""
-    t = TestRun('pipe_shared_tree', 'neg_image_integrity')
-    try:
-        t.start()
-        t.dump()
-        t.wait_gone()
+    def cases_of(t):
         files = sorted(f for f in os.listdir(t.img) if f.endswith('.img') and f != imgedit.SUMS)
         cases = []
         for i, name in enumerate(files):
@@ -1107,7 +1094,10 @@ def image_integrity():
             ('flip-checksums', [imgedit.SUMS + ': '], flip_at(imgedit.SUMS, 20)),
             ('no-checksums', [imgedit.SUMS + ' is missing'], lambda d: os.unlink(os.path.join(d, imgedit.SUMS))),
         ]
-        problems = restore_damaged(t, cases, reseal=False)
+        return cases
+
+    def more(t, cases):
+        problems = []
         for case, names, damage in cases[:2]:
             d = os.path.join(t.out, 'img-' + case)
             out = subprocess.run([CRIU, 'restore', '--check-only', '-D', d], capture_output=True, text=True)
@@ -1116,12 +1106,9 @@ def image_integrity():
         out = subprocess.run([CRIU, 'restore', '--check-only', '-D', t.img], capture_output=True, text=True)
         if out.returncode != 0:
             problems.append('--check-only of the intact images exited %d: %s' % (out.returncode, out.stderr[-200:]))
-        if problems:
-            raise Fail('; '.join(problems))
-        t.restore_ok()
-        t.stop_and_check('the test restored from the intact images')
-    finally:
-        t.cleanup()
+        return problems
+
+    damaged_dump_test('pipe_shared_tree', 'neg_image_integrity', cases_of, reseal=False, more=more)
 
 
 def flip_at(name, at):

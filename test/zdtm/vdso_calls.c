@@ -19,32 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vdso_sym.h"
 #include "zdtmtst.h"
 
 typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
 typedef int (*gettimeofday_fn)(struct timeval *, void *);
-
-static void *vdso_sym(unsigned long base, const char *want)
-{
-	const Elf64_Ehdr *eh = (const void *)base;
-	const Elf64_Shdr *sh = (const void *)(base + eh->e_shoff);
-	int i;
-
-	for (i = 0; i < eh->e_shnum; i++) {
-		const Elf64_Sym *sym;
-		const char *str;
-		size_t j;
-
-		if (sh[i].sh_type != SHT_DYNSYM)
-			continue;
-		sym = (const void *)(base + sh[i].sh_offset);
-		str = (const char *)(base + sh[sh[i].sh_link].sh_offset);
-		for (j = 0; j < sh[i].sh_size / sizeof(*sym); j++)
-			if (sym[j].st_shndx && !strcmp(str + sym[j].st_name, want))
-				return (void *)(base + sym[j].st_value);
-	}
-	return NULL;
-}
 
 static long long ns(const struct timespec *t)
 {

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vdso_sym.h"
 #include "zdtmtst.h"
 
 #define MAX_AREAS 3
@@ -75,28 +76,6 @@ static int vdso_areas(struct area *a, unsigned long *lo, unsigned long *hi)
 	if (f)
 		fclose(f);
 	return n;
-}
-
-static void *vdso_sym(unsigned long base, const char *want)
-{
-	const Elf64_Ehdr *eh = (const void *)base;
-	const Elf64_Shdr *sh = (const void *)(base + eh->e_shoff);
-	int i;
-
-	for (i = 0; i < eh->e_shnum; i++) {
-		const Elf64_Sym *sym;
-		const char *str;
-		size_t j;
-
-		if (sh[i].sh_type != SHT_DYNSYM)
-			continue;
-		sym = (const void *)(base + sh[i].sh_offset);
-		str = (const char *)(base + sh[sh[i].sh_link].sh_offset);
-		for (j = 0; j < sh[i].sh_size / sizeof(*sym); j++)
-			if (sym[j].st_shndx && !strcmp(str + sym[j].st_name, want))
-				return (void *)(base + sym[j].st_value);
-	}
-	return NULL;
 }
 
 static long long ns(const struct timespec *t)

@@ -309,34 +309,11 @@ static int fd_desc_cmp(const struct fd_desc *d, pid_t pid, int fd, const struct 
 }
 
 /*
- * The description an earlier fd (of any dumped task) shares with this one,
- * or NULL; *slot is where a new one goes in the sorted index.
+ * The description (of any dumped task) that pid's fd is, or NULL; *slot,
+ * if asked for, is where a new one goes in the sorted index.
  */
-static FileEntry *fdt_find_shared(struct file_desc_table *t, pid_t pid, int fd, const struct stat *st, size_t *slot,
-				  int *err)
-{
-	size_t lo = 0, hi = t->nr_by_file;
-
-	*err = 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		struct fd_desc *d = &t->d[t->by_file[mid]];
-		int c = fd_desc_cmp(d, pid, fd, st, err);
-
-		if (*err)
-			return NULL;
-		if (c == 0)
-			return d->fe;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*slot = lo;
-	return NULL;
-}
-
-struct fd_desc *fdt_lookup(const struct file_desc_table *t, pid_t pid, int fd, const struct stat *st, int *err)
+static struct fd_desc *search_by_file(const struct file_desc_table *t, pid_t pid, int fd, const struct stat *st,
+				      size_t *slot, int *err)
 {
 	size_t lo = 0, hi = t->nr_by_file;
 
@@ -355,7 +332,22 @@ struct fd_desc *fdt_lookup(const struct file_desc_table *t, pid_t pid, int fd, c
 		else
 			hi = mid;
 	}
+	if (slot)
+		*slot = lo;
 	return NULL;
+}
+
+static FileEntry *fdt_find_shared(struct file_desc_table *t, pid_t pid, int fd, const struct stat *st, size_t *slot,
+				  int *err)
+{
+	struct fd_desc *d = search_by_file(t, pid, fd, st, slot, err);
+
+	return d ? d->fe : NULL;
+}
+
+struct fd_desc *fdt_lookup(const struct file_desc_table *t, pid_t pid, int fd, const struct stat *st, int *err)
+{
+	return search_by_file(t, pid, fd, st, NULL, err);
 }
 
 static int fdt_index_insert(struct file_desc_table *t, size_t slot, size_t idx)

@@ -26,11 +26,12 @@
 #include <xxhash.h>
 
 #include "checksums.pb-c.h"
+#include "image.h"
 #include "image-sums.h"
 #include "log.h"
 #include "util.h"
 
-#define SUMS_MAGIC 0x4352493aU /* "CRI:" */
+#define SUMS_MAGIC (img_descs[CR_IMG_CHECKSUMS].magic) /* "CRI:" */
 #define SUMS_TMP IMAGE_SUMS_NAME ".tmp"
 #define BLOCK_SIZE (64u << 10)
 #define PARALLEL_MIN (4u << 20)

@@ -16,6 +16,7 @@
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "files.pb-c.h"
+#include "checksums.pb-c.h"
 
 #define IMG_WBUF_SIZE (64 << 10)
 
@@ -31,6 +32,7 @@ const struct img_desc img_descs[CR_IMG_MAX] = {
 	[CR_IMG_FS] = { "fs-%u.img", 0x43524939, NULL, &fs_entry__descriptor },
 	[CR_IMG_MEMFD] = { "memfd-%u.img", 0, NULL, NULL },
 	[CR_IMG_GHOST] = { "ghost-%u.img", 0, NULL, NULL },
+	[CR_IMG_CHECKSUMS] = { "checksums.img", 0x4352493a, &checksums_seal__descriptor, &image_sum__descriptor },
 };
 
 static void img_set_name(struct cr_img *img, unsigned id)

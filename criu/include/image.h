@@ -24,6 +24,7 @@ enum cr_img_type {
 	CR_IMG_FS,
 	CR_IMG_MEMFD,
 	CR_IMG_GHOST,
+	CR_IMG_CHECKSUMS, /* written and read by image-sums.c; here for `criu show` */
 	CR_IMG_MAX,
 };
 

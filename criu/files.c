@@ -875,6 +875,9 @@ static int open_external(const FileEntry *fe, const struct cr_options *opts)
 		pr_info("file id %u: %s from --inherit-fd fd[%d]\n", fe->id, fe->external, opts->inherit_fds[i].fd);
 		return fd;
 	}
+	fd = unix_open_external(fe);
+	if (fd)
+		return fd;
 	if (reopenable(fe)) {
 		pr_info("file id %u (%s) was shared with the outside: opened again as the tree's own\n", fe->id,
 			fe->external);

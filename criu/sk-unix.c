@@ -244,6 +244,18 @@ static int fill_from_diag(UnixSkEntry *u, const struct unix_diag_sk *d, const st
 	}
 	u->has_peer = d->peer != 0;
 	u->peer = d->peer;
+	if (d->peer) {
+		const struct unix_diag_sk *p = unix_diag_find(fdt_unix_diag(c->fdt), d->peer);
+
+		if (p && p->name_len) {
+			u->has_peer_name = true;
+			u->peer_name.len = p->name_len;
+			u->peer_name.data = xmalloc(p->name_len);
+			if (!u->peer_name.data)
+				return -ENOMEM;
+			memcpy(u->peer_name.data, p->name, p->name_len);
+		}
+	}
 	u->has_shutdown = d->shutdown != 0;
 	u->shutdown = d->shutdown;
 	if (d->state == USK_STATE_LISTEN) {
@@ -360,6 +372,7 @@ static void usk_free(FileEntry *fe)
 		free(fe->usk->queue[i].data);
 	free(fe->usk->queue);
 	free(fe->usk->name.data);
+	free(fe->usk->peer_name.data);
 	free(fe->usk->bind_dir);
 	free(fe->usk->icons);
 	free(fe->usk);
@@ -385,8 +398,11 @@ static int usk_validate(const FileEntry *fe, size_t idx)
 		       idx, fe->id, u->type, u->state, u->flags, u->shutdown);
 		return -EINVAL;
 	}
-	if (u->has_name && (!u->name.len || u->name.len > sizeof(((struct sockaddr_un *)0)->sun_path))) {
-		pr_err("files.img: entry %zu (id %u): unix socket name of %zu bytes\n", idx, fe->id, u->name.len);
+	if ((u->has_name && (!u->name.len || u->name.len > sizeof(((struct sockaddr_un *)0)->sun_path))) ||
+	    (u->has_peer_name &&
+	     (!u->peer_name.len || u->peer_name.len > sizeof(((struct sockaddr_un *)0)->sun_path)))) {
+		pr_err("files.img: entry %zu (id %u): unix socket name or peer name of %zu or %zu bytes\n", idx, fe->id,
+		       u->name.len, u->peer_name.len);
 		return -EINVAL;
 	}
 	if (u->state == USK_STATE_LISTEN && (!u->has_name || u->type == SOCK_DGRAM)) {
@@ -744,6 +760,46 @@ static int make_connected_dgram(struct file_set *set, const UnixSkEntry *u, cons
 		return ret;
 	}
 	return note_made(set, u->ino, fd);
+}
+
+/*
+ * A datagram socket connected to a socket outside the tree (external: -x):
+ * connected again to the peer's name, as a program does with /dev/log. A
+ * stream socket can't be: only --inherit-fd gives it back. 0: not such a
+ * socket.
+ */
+int unix_open_external(const FileEntry *fe)
+{
+	const UnixSkEntry *u = fe->usk;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (!u || u->type != SOCK_DGRAM || !u->has_peer_name)
+		return 0;
+	if (u->n_queue) {
+		pr_err("unix socket %u: %zu datagrams from its peer outside the tree were not read; they can't be "
+		       "sent again\n",
+		       u->ino, u->n_queue);
+		return -ENOTSUP;
+	}
+	fd = new_socket(u, true);
+	if (fd < 0)
+		return fd;
+	memcpy(sa.sun_path, u->peer_name.data, u->peer_name.len);
+	if (connect(fd, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + u->peer_name.len)) {
+		pr_perror("unix socket %u: can't connect again to its peer outside the tree (%.*s)", u->ino,
+			  (int)u->peer_name.len - (u->peer_name.data[0] ? 0 : 1),
+			  u->peer_name.data + (u->peer_name.data[0] ? 0 : 1));
+		close(fd);
+		return -errno;
+	}
+	ret = set_options(fd, u) ?: set_shutdown(fd, u);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	pr_info("unix socket %u: connected again to its peer outside the tree by name\n", u->ino);
+	return fd;
 }
 
 /* Not connected: bound or not, listening or not; its queue comes from unnamed senders. */

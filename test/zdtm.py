@@ -425,6 +425,53 @@ def outside_pipe_external():
 
 
 @negative
+def unix_ext_dgram():
+    """A datagram socket connected to a socket the harness binds outside the
+    tree (a stand-in for /dev/log): the dump is refused; with -x
+    (--ext-unix-sk) it goes through, the socket recorded as external; the
+    restore, given no --inherit-fd, connects it again by the peer's name:
+    messages keep coming to the harness, the last one "bye"."""
+    t = TestRun('unix_ext_dgram', 'neg_unix_ext_dgram')
+    log = None
+    try:
+        os.makedirs(t.out, exist_ok=True)
+        path = os.path.join(t.out, 'log.sock')
+        if os.path.exists(path):
+            os.unlink(path)
+        log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        log.bind(path)
+        log.setblocking(False)
+        t.env = dict(t.env or {}, ZDTM_LOG_SOCKET=path)
+        t.start()
+        refused = os.path.join(t.out, 'img-refused')
+        os.makedirs(refused, exist_ok=True)
+        expect_fail([CRIU, 'dump', '-t', str(t.pid), '-D', refused], 'criu dump without -x', refused)
+        t.dump(['-x'])
+        t.wait_gone()
+        drain(log)
+        t.restore_ok()
+        time.sleep(0.1)
+        if not drain(log):
+            raise Fail('no message from the restored test on %s' % path)
+        t.stop_and_check('restored with its socket connected again by name')
+        if b'bye' not in drain(log):
+            raise Fail('no "bye" from the test')
+    finally:
+        if log:
+            log.close()
+        t.cleanup()
+
+
+def drain(sock):
+    got = []
+    while True:
+        try:
+            got.append(sock.recv(64))
+        except BlockingIOError:
+            return got
+
+
+@negative
 def stdio_pipe_external():
     """The root's stdout is a pipe whose read end the harness keeps (as a
     shell or a container runtime does): the dump records it as external

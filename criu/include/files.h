@@ -43,6 +43,11 @@ struct fd_ops {
 };
 
 struct unix_diag_table;
+/*
+ * Restore: an external datagram socket connected again to its peer's name
+ * (sk-unix.c); 0 if fe is not one, else the fd or a negative error.
+ */
+int unix_open_external(const FileEntry *fe);
 /* Dump side: what sock_diag says of unix sockets (sk-unix.c collects it on first use). */
 struct unix_diag_table *fdt_unix_diag(struct file_desc_table *t);
 /* A unix socket of the tree, for the check against outsiders. */
